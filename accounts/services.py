@@ -1,0 +1,64 @@
+"""State changes of users, organisations and roles."""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from accounts.models import Organisation, User
+from accounts.roles import STAFF_ROLES, Role
+from core import audit
+
+
+def role_groups_ensure() -> dict[str, Group]:
+    """Create the nine role groups of design §1 when missing."""
+    return {code: Group.objects.get_or_create(name=code)[0] for code in Role.values}
+
+
+@transaction.atomic
+def organisation_create(*, actor: User | None, **fields) -> Organisation:
+    organisation = Organisation(**fields)
+    organisation.full_clean()
+    organisation.save()
+    audit.record(actor=actor, action="organisation.create", target=organisation, changes=audit.snapshot(organisation))
+    return organisation
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    roles: list[str],
+    organisation: Organisation | None = None,
+    **fields,
+) -> User:
+    user = User(username=username, organisation=organisation, **fields)
+    user.is_staff = bool(STAFF_ROLES & set(roles))
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    groups = role_groups_ensure()
+    user.groups.set([groups[code] for code in roles])
+    audit.record(
+        actor=actor,
+        action="user.create",
+        target=user,
+        changes={**audit.snapshot(user, exclude={"password", "last_login"}), "roles": [None, sorted(roles)]},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_roles(*, actor: User | None, user: User, roles: list[str]) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = sorted(user.groups.values_list("name", flat=True))
+    groups = role_groups_ensure()
+    user.groups.set([groups[code] for code in roles])
+    was_staff = user.is_staff
+    user.is_staff = bool(STAFF_ROLES & set(roles)) or user.is_superuser
+    user.save(update_fields=["is_staff"])
+    changes = {"roles": [before, sorted(roles)]}
+    if was_staff != user.is_staff:
+        changes["is_staff"] = [was_staff, user.is_staff]
+    audit.record(actor=actor, action="user.set_roles", target=user, changes=changes)
+    return user

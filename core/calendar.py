@@ -1,0 +1,96 @@
+"""The Chinese official working-day calendar (holidays and make-up working days).
+
+Sources, in order of precedence: the admin-editable ``CalendarDay`` table (it extends and
+overrides), then the ``chinesecalendar`` package (which has data up to 2026), then — for a
+year with no data at all — Monday to Friday, which is *provisional* and marked as such
+wherever it is shown until the year's official notice is entered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+from django.utils.translation import gettext_lazy as _
+
+from core.models import CalendarDay
+
+_LIBRARY_YEARS = range(
+    min(day.year for day in chinese_calendar.holidays),
+    max(day.year for day in chinese_calendar.holidays) + 1,
+)
+
+
+class _Calendar:
+    """Official working days, loading the override table one year at a time."""
+
+    def __init__(self) -> None:
+        self._overrides: dict[int, dict[dt.date, bool]] = {}
+
+    def _year(self, year: int) -> dict[dt.date, bool]:
+        if year not in self._overrides:
+            self._overrides[year] = dict(
+                CalendarDay.objects.filter(date__year=year).values_list("date", "is_working_day")
+            )
+        return self._overrides[year]
+
+    def is_provisional(self, year: int) -> bool:
+        return year not in _LIBRARY_YEARS and not self._year(year)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        overrides = self._year(day.year)
+        if day in overrides:
+            return overrides[day]
+        if day.year in _LIBRARY_YEARS:
+            return chinese_calendar.is_workday(day)
+        return day.weekday() < 5
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Whether ``day`` is an official working day."""
+    return _Calendar().is_working_day(_as_date(day))
+
+
+def is_provisional(year: int) -> bool:
+    """Whether ``year`` has no calendar data, so Monday–Friday stands in for it."""
+    return _Calendar().is_provisional(year)
+
+
+def provisional_years(years: range) -> list[int]:
+    calendar = _Calendar()
+    return [year for year in years if calendar.is_provisional(year)]
+
+
+def add_working_days(day: dt.date, n: int) -> dt.date:
+    """The date ``n`` working days after ``day`` (``day`` itself not counted); ``n`` may be
+    negative (before ``day``). With ``n == 0`` the answer is ``day``."""
+    calendar = _Calendar()
+    current = _as_date(day)
+    step = dt.timedelta(days=1 if n >= 0 else -1)
+    remaining = abs(n)
+    while remaining:
+        current += step
+        if calendar.is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to and including ``end``. When ``end`` is before
+    ``start`` the answer is negative: minus the working days from ``end`` (included) up to
+    ``start`` (excluded), so that ``working_days_between(d, add_working_days(d, n)) == n``."""
+    calendar = _Calendar()
+    start, end = _as_date(start), _as_date(end)
+    one_day = dt.timedelta(days=1)
+    if end >= start:
+        days = (start + one_day * offset for offset in range(1, (end - start).days + 1))
+        return sum(1 for day in days if calendar.is_working_day(day))
+    days = (end + one_day * offset for offset in range((start - end).days))
+    return -sum(1 for day in days if calendar.is_working_day(day))
+
+
+PROVISIONAL_NOTE = _("provisional: Monday to Friday, the official calendar of this year has not been entered")

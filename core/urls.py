@@ -1,0 +1,13 @@
+from django.urls import path
+
+from core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/<str:content_type_key>/<str:object_id>/", views.audit_for_object, name="audit_object"),
+]
