@@ -12,7 +12,7 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from accounts.validators import credit_code_check_character
 
-DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
+DEFAULT_DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo password, refused unless DEBUG
 
 
 def demo_credit_code(prefix: str) -> str:

@@ -1,16 +1,40 @@
 """State changes of users, organisations and roles."""
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import Organisation, User
 from accounts.roles import STAFF_ROLES, Role
 from core import audit
 
+# What the system administrator role manages in the admin site (design §1: users,
+# organisations, system settings such as the official calendar).
+ADMIN_ROLE_PERMISSIONS = {
+    ("accounts", "user"): ("view", "add", "change"),
+    ("accounts", "organisation"): ("view", "add", "change"),
+    ("auth", "group"): ("view",),
+    ("core", "calendarday"): ("view", "add", "change", "delete"),
+    ("core", "auditevent"): ("view",),
+    ("core", "notification"): ("view",),
+    ("projects", "program"): ("view", "add", "change"),
+    ("projects", "specialproject"): ("view", "add", "change"),
+}
+
 
 def role_groups_ensure() -> dict[str, Group]:
-    """Create the nine role groups of design §1 when missing."""
-    return {code: Group.objects.get_or_create(name=code)[0] for code in Role.values}
+    """Create the nine role groups of design §1 when missing, and give the admin role its
+    model permissions."""
+    groups = {code: Group.objects.get_or_create(name=code)[0] for code in Role.values}
+    wanted = Q()
+    for (app_label, model), actions in ADMIN_ROLE_PERMISSIONS.items():
+        wanted |= Q(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    groups[Role.ADMIN].permissions.add(*Permission.objects.filter(wanted))
+    return groups
 
 
 @transaction.atomic

@@ -40,7 +40,9 @@ def validate_credit_code(value: str) -> None:
         )
     if not code[2:8].isdigit():
         raise ValidationError(
-            _("Positions 3–8 of the unified social credit code are the administrative region code and must be digits (GB 32100-2015)."),
+            _(
+                "Positions 3–8 of the unified social credit code are the administrative region code and must be digits (GB 32100-2015)."
+            ),
             code="credit_code_region",
         )
     expected = credit_code_check_character(code[:17])

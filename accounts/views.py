@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 def lockout(request, response=None, credentials=None):
     """Shown instead of the login page once an account is locked by django-axes."""
     hours = settings.AXES_COOLOFF_TIME
-    minutes = int(round(float(hours) * 60)) if hours else None
+    minutes = round(float(hours) * 60) if hours else None
     if minutes:
         message = _(
             "This account is locked after %(limit)d failed login attempts. "
@@ -22,6 +22,6 @@ def lockout(request, response=None, credentials=None):
     return render(
         request,
         "registration/login.html",
-        {"form": AuthenticationForm(request), "lockout_message": message},
+        {"form": AuthenticationForm(request), "lockout_message": message, "failure_limit": settings.AXES_FAILURE_LIMIT},
         status=429,
     )

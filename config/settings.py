@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "National S&T Programme Portal API",
+    "TITLE": "National S&T Program Portal API",
     "DESCRIPTION": "API of the portal for centrally funded science and technology projects.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -238,4 +238,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 
-PORTAL_NAME = _("National S&T Programme Management Portal")
+PORTAL_NAME = _("National S&T Program Management Portal")

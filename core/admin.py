@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core import services
 from core.models import AuditEvent, CalendarDay, Notification
 
-admin.site.site_header = _("National S&T Programme Management Portal — administration")
+admin.site.site_header = _("National S&T Program Management Portal — administration")
 admin.site.site_title = _("Portal administration")
 admin.site.index_title = _("Administration")
 
@@ -38,9 +38,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
     def save_model(self, request, obj, form, change):
-        services.calendar_day_set(
-            actor=request.user, date=obj.date, is_working_day=obj.is_working_day, name=obj.name
-        )
+        services.calendar_day_set(actor=request.user, date=obj.date, is_working_day=obj.is_working_day, name=obj.name)
 
 
 @admin.register(Notification)

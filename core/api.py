@@ -74,7 +74,9 @@ class AuthTokenView(ObtainAuthToken):
     authentication_classes: list = []
 
     @extend_schema(
-        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        request=inline_serializer(
+            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()}), 400: ErrorSerializer},
     )
     def post(self, request, *args, **kwargs):

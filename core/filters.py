@@ -15,7 +15,10 @@ class AuditEventFilter(django_filters.FilterSet):
     object_id = django_filters.CharFilter(label=_("Object id"))
     rule = django_filters.CharFilter(lookup_expr="iexact", label=_("Rule"))
     since = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})

@@ -83,7 +83,7 @@ class CalendarDay(models.Model):
 
     class Meta:
         verbose_name = _("calendar day")
-        verbose_name_plural = _("official calendar")
+        verbose_name_plural = _("calendar days")
         ordering = ["date"]
 
     def __str__(self) -> str:

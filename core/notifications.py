@@ -11,7 +11,9 @@ from django.db import transaction
 from core.models import Notification
 
 
-def notify(*, recipients: Iterable, title: str, body: str = "", link: str = "", email: bool = True) -> list[Notification]:
+def notify(
+    *, recipients: Iterable, title: str, body: str = "", link: str = "", email: bool = True
+) -> list[Notification]:
     """Create a notification for each recipient; email those with an address once the
     surrounding transaction commits (nothing is sent for a rolled-back change)."""
     recipients = list({user.pk: user for user in recipients}.values())

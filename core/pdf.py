@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -28,6 +29,7 @@ def render_pdf(
     """
     context = {
         **(context or {}),
+        "page_label_css": _page_label_css(),
         "pdf_title": title,
         "classification_mark": classification_mark,
         "running_header": header or str(settings.PORTAL_NAME),
@@ -36,3 +38,19 @@ def render_pdf(
     html = render_to_string(template_name, context, request=request)
     font_config = FontConfiguration()
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config)
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _page_label_css() -> str:
+    """The footer's CSS ``content`` value, e.g. "第 " counter(page) " 页，共 " counter(pages) " 页"."""
+    label = gettext("Page %(page)s of %(pages)s") % {"page": "\x00page\x00", "pages": "\x00pages\x00"}
+    parts = []
+    for index, piece in enumerate(label.split("\x00")):
+        if index % 2:
+            parts.append(f"counter({piece})")
+        elif piece:
+            parts.append(_css_string(piece))
+    return " ".join(parts)

@@ -110,7 +110,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["worker"] = {
             "ok": False,
             "last_seen": heartbeat.seen_at.isoformat() if heartbeat else None,
-            "error": "no worker heartbeat in the last %d seconds" % settings.WORKER_HEARTBEAT_MAX_AGE,
+            "error": f"no worker heartbeat in the last {settings.WORKER_HEARTBEAT_MAX_AGE} seconds",
         }
     healthy = all(check["ok"] for check in checks.values())
     return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)

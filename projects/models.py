@@ -5,7 +5,7 @@ from accounts.models import Organisation
 
 
 class Program(models.Model):
-    """A programme (计划类别): 国家重点研发计划, 国家科技重大专项, 国家国际科技合作专项."""
+    """A program (计划类别): 国家重点研发计划, 国家科技重大专项, 国家国际科技合作专项."""
 
     class Code(models.TextChoices):
         KEY_RD = "key_rd", _("National Key R&D Program")
@@ -16,8 +16,8 @@ class Program(models.Model):
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
-        verbose_name = _("programme")
-        verbose_name_plural = _("programmes")
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -25,9 +25,11 @@ class Program(models.Model):
 
 
 class SpecialProject(models.Model):
-    """A special project (重点专项) of a programme, run by a professional management agency."""
+    """A special project (重点专项) of a program, run by a professional management agency."""
 
-    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="special_projects")
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="special_projects"
+    )
     name = models.CharField(_("name"), max_length=200)
     managing_agency = models.ForeignKey(
         Organisation,

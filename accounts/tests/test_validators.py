@@ -55,8 +55,6 @@ def test_malformed_codes_fail_with_their_reason(code, error_code):
 def test_check_character_zero_case():
     """When the weighted sum is a multiple of 31 the check character is 0, not 31."""
     body = next(
-        f"9111000000000{n:04d}"
-        for n in range(10000)
-        if credit_code_check_character(f"9111000000000{n:04d}") == "0"
+        f"9111000000000{n:04d}" for n in range(10000) if credit_code_check_character(f"9111000000000{n:04d}") == "0"
     )
     validate_credit_code(body + "0")
