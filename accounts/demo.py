@@ -22,7 +22,7 @@ def demo_credit_code(prefix: str) -> str:
 
 # name, 17-character code body, kind, supervising department
 ORGANISATIONS = [
-    ("清华示范大学", "12100000400000001", Organisation.Kind.UNIVERSITY, "教育部"),
+    ("华北示范大学", "12100000400000001", Organisation.Kind.UNIVERSITY, "教育部"),
     ("中国示范科学研究院", "12100000400000002", Organisation.Kind.RESEARCH_INSTITUTE, "中国科学院"),
     ("华创示范科技股份有限公司", "91110108MA0000003", Organisation.Kind.ENTERPRISE, ""),
     ("示范项目管理专业机构", "12100000400000004", Organisation.Kind.AGENCY, "科学技术部"),

@@ -67,7 +67,10 @@ def user_create(
         actor=actor,
         action="user.create",
         target=user,
-        changes={**audit.snapshot(user, exclude={"password", "last_login"}), "roles": [None, sorted(roles)]},
+        changes={
+            **audit.snapshot(user, exclude={"password", "last_login", "is_superuser", "date_joined"}),
+            "roles": [None, sorted(roles)],
+        },
     )
     return user
 

@@ -26,12 +26,14 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model, *, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, list]:
-    """``{field: [None, value]}`` for a newly created object's concrete fields."""
-    return {
-        field.name: [None, _plain(getattr(instance, field.attname))]
+    """``{field: [None, value]}`` for a newly created object's concrete fields that hold a
+    value (empty strings and None say nothing and are left out)."""
+    values = {
+        field.name: _plain(getattr(instance, field.attname))
         for field in instance._meta.concrete_fields
         if field.name not in exclude and not field.primary_key
     }
+    return {name: [None, value] for name, value in values.items() if value not in (None, "")}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:

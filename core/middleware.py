@@ -3,7 +3,10 @@
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
 
@@ -26,3 +29,16 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             current_request.reset(token)
+
+
+class PortalLocaleMiddleware(LocaleMiddleware):
+    """Simplified Chinese unless the user chose another language with the switch (the
+    language cookie). The browser's Accept-Language is not consulted: an official portal
+    speaks Chinese first, whatever the visitor's browser is set to."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

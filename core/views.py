@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import Role
 from core import calendar, selectors, services
 from core.access import AUTHENTICATED, PUBLIC, declare_access, roles
 from core.dashboard import todo_items_for_user
@@ -37,6 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "recent_notifications": selectors.notifications_for_user(request.user)[:5],
             "today": today,
             "today_is_working_day": calendar.is_working_day(today),
+            "role_labels": [Role(code).label for code in sorted(request.user.role_codes) if code in Role.values],
         },
     )
 
