@@ -51,6 +51,7 @@ $(VENV)/.installed: requirements.txt
 
 run: system venv
 	@mkdir -p var/broker var/broker-processed var/uploads
+	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_database
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py portal_info --url http://$(HOST):$(PORT)/
