@@ -136,3 +136,39 @@ def policy_for(callback: Callable, *, name: str | None, namespaces: Iterable[str
     if name in EXTERNAL_ROUTES:
         return EXTERNAL_ROUTES[name]
     return None
+
+
+@dataclass(frozen=True)
+class DeclaredRoute:
+    pattern: str
+    name: str | None
+    namespaces: tuple[str, ...]
+    policy: Access | None
+
+    @property
+    def full_name(self) -> str | None:
+        return ":".join((*self.namespaces, self.name)) if self.name else None
+
+    @property
+    def is_parameterised(self) -> bool:
+        return "<" in self.pattern or "(?P" in self.pattern
+
+
+def declared_routes() -> list[DeclaredRoute]:
+    """Every route of the URLconf with its declaration (None where it has none)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix: str, namespaces: tuple[str, ...]):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern):
+                yield DeclaredRoute(
+                    pattern=prefix + str(entry.pattern),
+                    name=entry.name,
+                    namespaces=namespaces,
+                    policy=policy_for(entry.callback, name=entry.name, namespaces=namespaces),
+                )
+
+    return list(walk(get_resolver().url_patterns, "", ()))

@@ -9,6 +9,7 @@ wherever it is shown until the year's official notice is entered.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import chinese_calendar
 from django.utils.translation import gettext_lazy as _
@@ -21,29 +22,42 @@ _LIBRARY_YEARS = range(
 )
 
 
+@functools.cache
+def _library_exceptions(year: int) -> dict[dt.date, bool]:
+    """The built-in data of one year: weekday holidays (False) and weekend make-up working
+    days (True); every other day follows Monday–Friday."""
+    exceptions = {day: False for day in chinese_calendar.holidays if day.year == year and day.weekday() < 5}
+    exceptions.update({day: True for day in chinese_calendar.workdays if day.year == year and day.weekday() >= 5})
+    return exceptions
+
+
 class _Calendar:
-    """Official working days, loading the override table one year at a time."""
+    """Official working days, reading the override table once per year it is asked about."""
 
     def __init__(self) -> None:
         self._overrides: dict[int, dict[dt.date, bool]] = {}
+        self._exceptions: dict[int, dict[dt.date, bool]] = {}
 
-    def _year(self, year: int) -> dict[dt.date, bool]:
+    def _overrides_of(self, year: int) -> dict[dt.date, bool]:
         if year not in self._overrides:
             self._overrides[year] = dict(
                 CalendarDay.objects.filter(date__year=year).values_list("date", "is_working_day")
             )
         return self._overrides[year]
 
+    def _exceptions_of(self, year: int) -> dict[dt.date, bool]:
+        """Days of ``year`` that differ from Monday–Friday: built-in data, then overrides."""
+        if year not in self._exceptions:
+            merged = dict(_library_exceptions(year)) if year in _LIBRARY_YEARS else {}
+            merged.update(self._overrides_of(year))
+            self._exceptions[year] = merged
+        return self._exceptions[year]
+
     def is_provisional(self, year: int) -> bool:
-        return year not in _LIBRARY_YEARS and not self._year(year)
+        return year not in _LIBRARY_YEARS and not self._overrides_of(year)
 
     def is_working_day(self, day: dt.date) -> bool:
-        overrides = self._year(day.year)
-        if day in overrides:
-            return overrides[day]
-        if day.year in _LIBRARY_YEARS:
-            return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        return self._exceptions_of(day.year).get(day, day.weekday() < 5)
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:

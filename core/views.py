@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -78,6 +79,12 @@ def audit_for_object(request: HttpRequest, content_type_key: str, object_id: str
         "core/audit_object.html",
         {"content_type": content_type, "object_id": object_id, "page": page},
     )
+
+
+@require_GET
+@declare_access(PUBLIC)
+def favicon(request: HttpRequest) -> HttpResponse:
+    return redirect(static("img/emblem.svg"), permanent=True)
 
 
 @never_cache

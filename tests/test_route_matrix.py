@@ -6,44 +6,16 @@ Each later feature adds sample arguments for its parameterised routes to ``SAMPL
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from accounts.roles import Role
-from core.access import Access, policy_for
+from core.access import declared_routes
 
 pytestmark = pytest.mark.django_db
 
 
-@dataclass(frozen=True)
-class Route:
-    pattern: str
-    name: str | None
-    namespaces: tuple[str, ...]
-    policy: Access | None
-
-    @property
-    def full_name(self) -> str | None:
-        return ":".join((*self.namespaces, self.name)) if self.name else None
-
-
-def walk(patterns, prefix: str = "", namespaces: tuple[str, ...] = ()):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
-            yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
-        elif isinstance(entry, URLPattern):
-            yield Route(
-                pattern=prefix + str(entry.pattern),
-                name=entry.name,
-                namespaces=namespaces,
-                policy=policy_for(entry.callback, name=entry.name, namespaces=namespaces),
-            )
-
-
-ROUTES = list(walk(get_resolver().url_patterns))
+ROUTES = declared_routes()
 
 # Arguments for parameterised routes, by full route name. Objects are made by the fixtures below.
 SAMPLE_KWARGS = {
@@ -75,8 +47,7 @@ def _checked_routes():
             if route.full_name in ADMIN_PROBES:
                 yield route
             continue
-        parameterised = "<" in route.pattern or "(?P" in route.pattern
-        if route.full_name is None or (parameterised and route.full_name not in SAMPLE_KWARGS):
+        if route.full_name is None or (route.is_parameterised and route.full_name not in SAMPLE_KWARGS):
             # Unnamed routes cannot be reversed; parameterised ones without samples fail
             # test_parameterised_routes_have_samples instead.
             continue
@@ -89,8 +60,7 @@ ACTORS = ["anonymous", *Role.values]
 
 def test_parameterised_routes_have_samples():
     for route in ROUTES:
-        parameterised = "<" in route.pattern or "(?P" in route.pattern
-        if parameterised and route.namespaces[:1] != ("admin",) and route.full_name:
+        if route.is_parameterised and route.namespaces[:1] != ("admin",) and route.full_name:
             assert route.full_name in SAMPLE_KWARGS, route.full_name
 
 

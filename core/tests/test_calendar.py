@@ -127,3 +127,14 @@ def test_provisional_year_warning_on_the_admin_dashboard(client, make_user):
         calendar_day_set(actor=None, date=day, is_working_day=False, name="元旦")
     content = client.get("/admin/").content.decode()
     assert 'id="calendar-provisional-warning"' not in content
+
+
+def test_builtin_years_agree_with_chinesecalendar_day_by_day():
+    """The fast per-year table gives the same answer as the library for every day it covers."""
+    import chinese_calendar
+
+    official = calendar._Calendar()
+    day = D(2004, 1, 1)
+    while day.year <= 2026:
+        assert official.is_working_day(day) is chinese_calendar.is_workday(day), day
+        day += dt.timedelta(days=1)
