@@ -3,17 +3,18 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
+from core.admin_audit import AuditedModelAdmin
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedModelAdmin):
     list_display = ("name", "credit_code", "kind", "is_registered_in_mainland", "is_independent_legal_entity")
     list_filter = ("kind", "is_registered_in_mainland", "is_independent_legal_entity")
     search_fields = ("name", "credit_code", "supervising_department")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     list_display = ("username", "real_name", "organisation", "is_real_name_verified", "is_active", "is_staff")
     list_filter = ("groups", "is_real_name_verified", "is_active", "is_staff")
     list_select_related = ("organisation",)
