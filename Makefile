@@ -50,7 +50,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run: system venv
-	@mkdir -p var/broker var/broker-processed var/uploads
+	@mkdir -p var/broker var/broker-processed var/broker-control var/uploads
 	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_database
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo

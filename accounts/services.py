@@ -17,6 +17,10 @@ ADMIN_ROLE_PERMISSIONS = {
     ("core", "calendarday"): ("view", "add", "change", "delete"),
     ("core", "auditevent"): ("view",),
     ("core", "notification"): ("view",),
+    ("core", "obligation"): ("view",),
+    ("core", "deadlinedispatch"): ("view",),
+    ("core", "emaildelivery"): ("view",),
+    ("projects", "project"): ("view",),
     ("projects", "program"): ("view", "add", "change"),
     ("projects", "specialproject"): ("view", "add", "change"),
 }

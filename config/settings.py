@@ -215,6 +215,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
     if EMBEDDED_BROKER
@@ -228,6 +229,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A due send-log row still pending this many seconds after it was enqueued (its worker died)
+# is enqueued again by the next sweep.
+DEADLINE_REQUEUE_AFTER = env.int("DEADLINE_REQUEUE_AFTER", default=120)
+# Absolute links in emails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Extra task modules a worker imports (e.g. test-only timer actions).
+CELERY_IMPORTS = env.list("CELERY_EXTRA_IMPORTS", default=[])
 # Seconds after which /healthz reports the worker as missing.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 

@@ -5,13 +5,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
 
 from core import views as core_views
 from core.api import AuthTokenView, MeView
+from core.deadlines.api import NotificationViewSet, ObligationViewSet
+
+router = SimpleRouter()
+router.register("obligations", ObligationViewSet, basename="obligation")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
+    *router.urls,
 ]
 
 urlpatterns = [

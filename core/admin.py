@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from core import services
-from core.models import AuditEvent, CalendarDay, Notification
+from core import audit, services
+from core.models import AuditEvent, CalendarDay, DeadlineDispatch, EmailDelivery, Notification, Obligation
 
 admin.site.site_header = _("National S&T Program Management Portal — administration")
 admin.site.site_title = _("Portal administration")
@@ -51,4 +54,94 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Obligation)
+class ObligationAdmin(admin.ModelAdmin):
+    """Obligations by state and kind; the sweep can be run from here."""
+
+    change_list_template = "admin/core/obligation/change_list.html"
+    list_display = ("title", "kind", "rule", "article", "due_at", "state", "managing_organisation")
+    list_filter = ("state", "kind", "rule", "managing_organisation")
+    search_fields = ("title", "object_id", "period")
+    date_hierarchy = "due_at"
+    list_select_related = ("managing_organisation",)
+    readonly_fields = [field.name for field in Obligation._meta.concrete_fields]
+    filter_horizontal = ()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "sweep/",
+                self.admin_site.admin_view(self.run_sweep),
+                name="core_obligation_sweep",
+            ),
+            *super().get_urls(),
+        ]
+
+    def run_sweep(self, request):
+        """Run the deadline sweep now (what beat does every minute)."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise Http404
+        from core.deadlines.dispatch import sweep
+
+        result = sweep()
+        audit.record(
+            actor=request.user,
+            action="deadlines.sweep_now",
+            changes={"dispatches": [None, result.dispatches], "emails": [None, result.emails]},
+        )
+        messages.success(
+            request,
+            _("Sweep run: %(dispatches)d reminders, notices or timers and %(emails)d emails handed to the workers.")
+            % {"dispatches": result.dispatches, "emails": result.emails},
+        )
+        return redirect("admin:core_obligation_changelist")
+
+
+@admin.register(DeadlineDispatch)
+class DeadlineDispatchAdmin(admin.ModelAdmin):
+    """The send log: every reminder, due notice and timer, keyed (obligation, key, due moment)."""
+
+    list_display = ("obligation", "key", "scheduled_at", "state", "enqueued_at", "done_at", "recipient_count")
+    list_filter = ("state", "key")
+    search_fields = ("obligation__title",)
+    date_hierarchy = "scheduled_at"
+    list_select_related = ("obligation",)
+    readonly_fields = [field.name for field in DeadlineDispatch._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("address", "subject", "state", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("state",)
+    search_fields = ("address", "subject")
+    readonly_fields = [field.name for field in EmailDelivery._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -82,15 +82,9 @@ def provisional_years(years: range) -> list[int]:
 def add_working_days(day: dt.date, n: int) -> dt.date:
     """The date ``n`` working days after ``day`` (``day`` itself not counted); ``n`` may be
     negative (before ``day``). With ``n == 0`` the answer is ``day``."""
-    calendar = _Calendar()
-    current = _as_date(day)
-    step = dt.timedelta(days=1 if n >= 0 else -1)
-    remaining = abs(n)
-    while remaining:
-        current += step
-        if calendar.is_working_day(current):
-            remaining -= 1
-    return current
+    from core.deadlines.rules import nth_working_day_after
+
+    return nth_working_day_after(_as_date(day), n, _Calendar().is_working_day)
 
 
 def working_days_between(start: dt.date, end: dt.date) -> int:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin_audit import AuditedModelAdmin
-from projects.models import Program, SpecialProject
+from projects.models import Program, Project, SpecialProject
 
 
 @admin.register(Program)
@@ -14,3 +14,12 @@ class SpecialProjectAdmin(AuditedModelAdmin):
     list_display = ("name", "program", "managing_agency")
     list_filter = ("program",)
     list_select_related = ("program", "managing_agency")
+
+
+@admin.register(Project)
+class ProjectAdmin(AuditedModelAdmin):
+    list_display = ("number", "title", "program", "lead_unit", "leader", "start_date", "end_date", "state")
+    list_filter = ("program", "state")
+    search_fields = ("number", "title")
+    list_select_related = ("program", "lead_unit", "leader")
+    raw_id_fields = ("leader",)

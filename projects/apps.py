@@ -5,3 +5,25 @@ from django.utils.translation import gettext_lazy as _
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = _("Projects")
+
+    def ready(self) -> None:
+        from core import beat
+        from core.deadlines.registry import ObligationKind, register_kind
+
+        register_kind(
+            ObligationKind(
+                code="annual_report",
+                label=_("Annual progress report"),
+                rule="P6",
+                article="KRD-MGMT §42",
+            )
+        )
+        register_kind(
+            ObligationKind(
+                code="final_accounts",
+                label=_("Annual final accounts"),
+                rule="B7",
+                article="KRD-FUNDS §37",
+            )
+        )
+        beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)

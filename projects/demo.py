@@ -1,13 +1,17 @@
-"""Demo programmes and special projects (idempotent)."""
+"""Demo programs, special projects and one active project (idempotent)."""
 
-from accounts.models import Organisation
-from projects.models import Program, SpecialProject
+import datetime as dt
+
+from accounts.models import Organisation, User
+from projects import services
+from projects.models import Program, Project, SpecialProject
 
 PROGRAMS = {
     Program.Code.KEY_RD: ("国家重点研发计划", ["合成生物学", "纳米科技", "智能机器人"]),
     Program.Code.MAJOR: ("国家科技重大专项", ["核心电子器件、高端通用芯片及基础软件产品", "重大新药创制"]),
     Program.Code.INTL: ("国家国际科技合作专项", ["政府间国际科技创新合作", "战略性国际科技创新合作"]),
 }
+DEMO_PROJECT_NUMBER = "2026YFA0900100"
 
 
 def load() -> int:
@@ -20,4 +24,22 @@ def load() -> int:
                 program=program, name=special_name, defaults={"managing_agency": agency}
             )
             created += was_created
+    leader = User.objects.filter(username="applicant").select_related("organisation").first()
+    if leader is not None and not Project.objects.filter(number=DEMO_PROJECT_NUMBER).exists():
+        key_rd = Program.objects.get(code=Program.Code.KEY_RD)
+        services.project_create(
+            actor=None,
+            program=key_rd,
+            special_project=SpecialProject.objects.get(program=key_rd, name="合成生物学"),
+            number=DEMO_PROJECT_NUMBER,
+            title="人工合成酵母基因组的设计与构建",
+            lead_unit=leader.organisation,
+            leader=leader,
+            managing_agency=agency,
+            start_date=dt.date(2026, 1, 1),
+            end_date=dt.date(2029, 12, 31),
+            funds_received_on=dt.date(2026, 3, 15),
+        )
+    for project in Project.objects.filter(state=Project.State.ACTIVE):
+        services.project_obligations_ensure(project=project)
     return created

@@ -6,6 +6,8 @@ Each later feature adds sample arguments for its parameterised routes to ``SAMPL
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -17,12 +19,44 @@ pytestmark = pytest.mark.django_db
 
 ROUTES = declared_routes()
 
-# Arguments for parameterised routes, by full route name. Objects are made by the fixtures below.
+
+# Arguments for parameterised routes, by full route name: a function of the objects made by
+# the fixture below and of the requesting user (None when anonymous), so that an object-scoped
+# route can be given an object that user may see.
+def _own_obligation(objects, user):
+    from core.deadlines import services as deadlines
+
+    obligation = deadlines.obligation_create(
+        target=objects["project"],
+        kind="annual_report",
+        period=f"matrix-{user.pk if user else 0}",
+        due_at=deadlines.due_on(dt.date(2026, 11, 30)),
+        title="矩阵测试事项",
+        responsible_users=[user or objects["project"].leader],
+    )
+    return {"pk": obligation.pk}
+
+
+def _own_notification(objects, user):
+    from core.models import Notification
+
+    return {"pk": Notification.objects.create(recipient=user or objects["project"].leader, title="矩阵测试").pk}
+
+
+def _feed_token(objects, user):
+    from core.deadlines.services import calendar_feed_token_for
+
+    return {"token": calendar_feed_token_for(user or objects["project"].leader).token}
+
+
 SAMPLE_KWARGS = {
-    "core:audit_object": lambda objects: {
+    "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
         "object_id": str(objects["organisation"].pk),
     },
+    "core:calendar_feed": _feed_token,
+    "api:obligation-detail": _own_obligation,
+    "api:notification-detail": _own_notification,
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its
@@ -67,8 +101,9 @@ def test_parameterised_routes_have_samples():
 @pytest.fixture
 def objects(make_user):
     from accounts.tests.factories import OrganisationFactory
+    from projects.tests.factories import ProjectFactory
 
-    return {"organisation": OrganisationFactory()}
+    return {"organisation": OrganisationFactory(), "project": ProjectFactory()}
 
 
 def _request(client, url: str):
@@ -89,7 +124,7 @@ def test_declaration_holds_for_each_role(client, make_user, objects, route, acto
     if actor != "anonymous":
         user = make_user(actor)
         client.force_login(user)
-    kwargs = SAMPLE_KWARGS[route.full_name](objects) if route.full_name in SAMPLE_KWARGS else {}
+    kwargs = SAMPLE_KWARGS[route.full_name](objects, user) if route.full_name in SAMPLE_KWARGS else {}
     url = reverse(route.full_name, kwargs=kwargs)
     response = _request(client, url)
     admitted = route.policy.admits(user) if user is not None else route.policy.anonymous

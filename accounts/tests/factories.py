@@ -1,10 +1,18 @@
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
 from accounts.models import Organisation, User
 from accounts.validators import credit_code_check_character
 
 DEFAULT_PASSWORD = "Correct-Horse-2026"
+
+
+@functools.cache
+def default_password_hash() -> str:
+    return make_password(DEFAULT_PASSWORD)
 
 
 def credit_code_for(number: int) -> str:
@@ -31,7 +39,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.cn")
     organisation = factory.SubFactory(OrganisationFactory)
     is_real_name_verified = True
-    password = factory.django.Password(DEFAULT_PASSWORD)
+    # One Argon2 hash of DEFAULT_PASSWORD shared by all test users: hashing is slow on purpose.
+    password = factory.LazyFunction(lambda: default_password_hash())
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):

@@ -15,17 +15,17 @@ def test_broker_is_redis_in_the_test_run():
 
 
 def test_task_round_trip_through_a_real_worker():
-    with celery_worker() as queue:
-        heartbeat.apply_async(args=["probe-round-trip"], queue=queue)
+    with celery_worker() as worker:
+        heartbeat.apply_async(args=["probe-round-trip"], queue=worker.queue)
         row = wait_for(lambda: WorkerHeartbeat.objects.filter(name="probe-round-trip").first())
     assert row.seen_at is not None
     # The worker also announced itself when it became ready.
-    assert WorkerHeartbeat.objects.filter(name__startswith=queue).exists()
+    assert WorkerHeartbeat.objects.filter(name__startswith=worker.queue).exists()
 
 
 def test_healthz_is_green_with_a_worker_running(client):
-    with celery_worker() as queue:
-        wait_for(lambda: WorkerHeartbeat.objects.filter(name__startswith=queue).exists())
+    with celery_worker() as worker:
+        wait_for(lambda: WorkerHeartbeat.objects.filter(name__startswith=worker.queue).exists())
         response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 200, body

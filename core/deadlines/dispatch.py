@@ -1,0 +1,289 @@
+"""The sweep and the dispatch of reminders, due notices and timer actions.
+
+Every minute beat runs ``sweep``: one indexed query finds the send-log rows that are due (and
+email deliveries waiting for a retry), marks them enqueued and hands them to workers in
+batches. A worker claims each row with ``SELECT … FOR UPDATE SKIP LOCKED`` and a pending→done
+update in the same transaction as its side effects, so a row happens exactly once however
+often it is enqueued; a row whose worker died is enqueued again by a later sweep once it has
+been waiting ``DEADLINE_REQUEUE_AFTER`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core import audit
+from core.deadlines import registry
+from core.models import DeadlineDispatch, EmailDelivery, Notification, Obligation
+
+BATCH_SIZE = 200
+MAX_EMAIL_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    dispatches: int
+    emails: int
+    batches: int
+
+
+def _batches(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), BATCH_SIZE):
+        yield ids[start : start + BATCH_SIZE]
+
+
+def sweep(
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 50_000,
+    enqueue_dispatches: Callable[[list[int]], None] | None = None,
+    enqueue_emails: Callable[[list[int]], None] | None = None,
+) -> SweepResult:
+    """Find what is due and enqueue it. Safe to run twice at once: rows are claimed with
+    SKIP LOCKED, and a row enqueued twice is still processed once."""
+    from core import tasks
+
+    now = now or timezone.now()
+    enqueue_dispatches = enqueue_dispatches or (lambda ids: tasks.deadlines_process.delay(ids))
+    enqueue_emails = enqueue_emails or (lambda ids: tasks.deadlines_send_emails.delay(ids))
+    stale = now - dt.timedelta(seconds=settings.DEADLINE_REQUEUE_AFTER)
+    with transaction.atomic():
+        dispatch_ids = list(
+            DeadlineDispatch.objects.select_for_update(skip_locked=True)
+            .filter(state=DeadlineDispatch.State.PENDING, scheduled_at__lte=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .order_by("scheduled_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        if dispatch_ids:
+            DeadlineDispatch.objects.filter(id__in=dispatch_ids).update(enqueued_at=now)
+        email_ids = list(
+            EmailDelivery.objects.select_for_update(skip_locked=True)
+            .filter(state=EmailDelivery.State.PENDING, next_attempt_at__lte=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        if email_ids:
+            EmailDelivery.objects.filter(id__in=email_ids).update(enqueued_at=now)
+        batches = [*_batches(dispatch_ids)]
+        email_batches = [*_batches(email_ids)]
+
+        def enqueue() -> None:
+            for batch in batches:
+                enqueue_dispatches(batch)
+            for batch in email_batches:
+                enqueue_emails(batch)
+
+        transaction.on_commit(enqueue)
+    return SweepResult(dispatches=len(dispatch_ids), emails=len(email_ids), batches=len(batches) + len(email_batches))
+
+
+def responsible_users(obligation: Obligation) -> list[User]:
+    users = {user.pk: user for user in obligation.responsible_users.filter(is_active=True)}
+    if obligation.responsible_role and obligation.responsible_organisation_id:
+        for user in User.objects.filter(
+            is_active=True,
+            organisation_id=obligation.responsible_organisation_id,
+            groups__name=obligation.responsible_role,
+        ):
+            users[user.pk] = user
+    return list(users.values())
+
+
+def escalation_users(obligation: Obligation) -> list[User]:
+    users = {user.pk: user for user in obligation.escalation_users.filter(is_active=True)}
+    if obligation.escalation_role and obligation.escalation_organisation_id:
+        for user in User.objects.filter(
+            is_active=True,
+            organisation_id=obligation.escalation_organisation_id,
+            groups__name=obligation.escalation_role,
+        ):
+            users[user.pk] = user
+    return list(users.values())
+
+
+def _due_text(obligation: Obligation) -> str:
+    due = timezone.localtime(obligation.due_at)
+    return _("Due %(due)s. Rule %(rule)s, %(article)s.") % {
+        "due": due.strftime("%Y-%m-%d %H:%M"),
+        "rule": obligation.rule,
+        "article": obligation.article,
+    }
+
+
+def _messages(
+    dispatch: DeadlineDispatch, obligation: Obligation, now: dt.datetime
+) -> list[tuple[list[User], str, str]]:
+    """(recipients, title, body) of a reminder or due notice."""
+    body = _due_text(obligation)
+    if dispatch.key.startswith("remind:"):
+        days = (timezone.localtime(obligation.due_at).date() - timezone.localdate(now)).days
+        if days > 0:
+            title = _("Deadline in %(days)d days: %(title)s") % {"days": days, "title": obligation.title}
+        else:
+            title = _("Deadline today: %(title)s") % {"title": obligation.title}
+        return [(responsible_users(obligation), title, body)]
+    overdue_title = _("Overdue: %(title)s") % {"title": obligation.title}
+    escalation_title = _("Overdue, for your attention: %(title)s") % {"title": obligation.title}
+    responsible = responsible_users(obligation)
+    known = {user.pk for user in responsible}
+    escalation = [user for user in escalation_users(obligation) if user.pk not in known]
+    return [(responsible, overdue_title, body), (escalation, escalation_title, body)]
+
+
+def _is_superseded(dispatch: DeadlineDispatch, now: dt.datetime) -> bool:
+    """A reminder is not sent once its due moment has come, nor when a later reminder of the
+    same due moment is due too (after an outage people get one reminder, the latest)."""
+    if not dispatch.key.startswith("remind:"):
+        return False
+    if now >= dispatch.due_at:
+        return True
+    return (
+        DeadlineDispatch.objects.filter(
+            obligation_id=dispatch.obligation_id,
+            due_at=dispatch.due_at,
+            key__startswith="remind:",
+            scheduled_at__gt=dispatch.scheduled_at,
+            scheduled_at__lte=now,
+        )
+        .exclude(pk=dispatch.pk)
+        .exists()
+    )
+
+
+def process_dispatch(
+    dispatch_id: int,
+    *,
+    now: dt.datetime | None = None,
+    enqueue_emails: Callable[[list[int]], None] | None = None,
+) -> bool:
+    """Carry out one send-log row exactly once. Returns whether this call did it. Its emails
+    are handed to ``enqueue_emails`` (by default the email task) after commit."""
+    now = now or timezone.now()
+    # Stored texts are written in the portal's language, whoever triggered the work.
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        dispatch = (
+            DeadlineDispatch.objects.select_for_update(skip_locked=True)
+            .filter(pk=dispatch_id, state=DeadlineDispatch.State.PENDING)
+            .first()
+        )
+        if dispatch is None:
+            return False
+        obligation = Obligation.objects.select_for_update().get(pk=dispatch.obligation_id)
+        if not obligation.is_active or dispatch.due_at != obligation.due_at or _is_superseded(dispatch, now):
+            dispatch.state = DeadlineDispatch.State.CANCELLED
+            dispatch.done_at = now
+            dispatch.save(update_fields=["state", "done_at"])
+            return False
+
+        deliveries: list[EmailDelivery] = []
+        if dispatch.key == "action":
+            registry.action(obligation.action)(obligation)
+            obligation.state = Obligation.State.DONE
+            obligation.closed_at = now
+            obligation.save(update_fields=["state", "closed_at"])
+            audit.record(
+                actor=None,
+                action=f"obligation.action.{obligation.action}",
+                target=obligation,
+                rule=obligation.rule,
+                changes={"state": ["open", "done"]},
+            )
+            recipient_count = 0
+        else:
+            if dispatch.key == "due" and obligation.state == Obligation.State.OPEN:
+                obligation.state = Obligation.State.OVERDUE
+                obligation.save(update_fields=["state"])
+                audit.record(
+                    actor=None,
+                    action="obligation.overdue",
+                    target=obligation,
+                    rule=obligation.rule,
+                    changes={"state": ["open", "overdue"]},
+                )
+            recipient_count = 0
+            for recipients, title, body in _messages(dispatch, obligation, now):
+                Notification.objects.bulk_create(
+                    Notification(recipient=user, title=title[:200], body=body, link=obligation.link, created_at=now)
+                    for user in recipients
+                )
+                link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{obligation.link}" if obligation.link else ""
+                deliveries += [
+                    EmailDelivery(
+                        dispatch=dispatch,
+                        recipient=user,
+                        address=user.email,
+                        subject=f"[{settings.PORTAL_NAME}] {title}"[:300],
+                        body=f"{body}\n\n{link}".strip(),
+                        next_attempt_at=now,
+                        enqueued_at=now,
+                    )
+                    for user in recipients
+                    if user.email
+                ]
+                recipient_count += len(recipients)
+
+        dispatch.state = DeadlineDispatch.State.DONE
+        dispatch.done_at = now
+        dispatch.recipient_count = recipient_count
+        dispatch.save(update_fields=["state", "done_at", "recipient_count"])
+        if deliveries:
+            # This row was claimed exclusively, so its deliveries cannot exist yet.
+            ids = [delivery.pk for delivery in EmailDelivery.objects.bulk_create(deliveries)]
+            if enqueue_emails is None:
+                from core import tasks
+
+                enqueue_emails = tasks.deadlines_send_emails.delay
+            transaction.on_commit(lambda: enqueue_emails(ids))
+    return True
+
+
+def email_backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4 … minutes after each failure, at most an hour."""
+    return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def send_email_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Send one pending email. A failure is retried by a later sweep with backoff; a sent row is
+    never sent again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            EmailDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, state=EmailDelivery.State.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if delivery is None:
+            return False
+        try:
+            send_mail(
+                subject=delivery.subject,
+                message=delivery.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[delivery.address],
+            )
+        except Exception as error:  # noqa: BLE001 - any transport error is retried later
+            delivery.attempts += 1
+            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+            delivery.next_attempt_at = now + email_backoff(delivery.attempts)
+            delivery.enqueued_at = None
+            if delivery.attempts >= MAX_EMAIL_ATTEMPTS:
+                delivery.state = EmailDelivery.State.FAILED
+            delivery.save(update_fields=["attempts", "last_error", "next_attempt_at", "enqueued_at", "state"])
+            return False
+        delivery.attempts += 1
+        delivery.state = EmailDelivery.State.SENT
+        delivery.sent_at = now
+        delivery.save(update_fields=["attempts", "state", "sent_at"])
+    return True

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from projects import services
+from projects.models import Project
+
+
+@shared_task(name="projects.tasks.obligations_ensure")
+def obligations_ensure() -> int:
+    """Every few hours: every active project has its upcoming P6/B7 obligations."""
+    created = 0
+    for project in Project.objects.filter(state=Project.State.ACTIVE).select_related(
+        "leader", "lead_unit", "managing_agency"
+    ):
+        created += len(services.project_obligations_ensure(project=project))
+    return created
