@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import User
+from bench.deadlines import deadline_sweep
 from core import audit, calendar
 from core.models import AuditEvent
 
@@ -65,4 +66,4 @@ def audit_list_page(median_seconds, report) -> None:
     print(f"{'':<58} ratio 20000/100 = {results[20_000] / results[100]:.2f}")
 
 
-ALL = [working_days, audit_record, audit_list_page]
+ALL = [working_days, audit_record, audit_list_page, deadline_sweep]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -58,24 +58,8 @@ def sweep(
     enqueue_emails = enqueue_emails or (lambda ids: tasks.deadlines_send_emails.delay(ids))
     stale = now - dt.timedelta(seconds=settings.DEADLINE_REQUEUE_AFTER)
     with transaction.atomic():
-        dispatch_ids = list(
-            DeadlineDispatch.objects.select_for_update(skip_locked=True)
-            .filter(state=DeadlineDispatch.State.PENDING, scheduled_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-            .order_by("scheduled_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        if dispatch_ids:
-            DeadlineDispatch.objects.filter(id__in=dispatch_ids).update(enqueued_at=now)
-        email_ids = list(
-            EmailDelivery.objects.select_for_update(skip_locked=True)
-            .filter(state=EmailDelivery.State.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-            .order_by("next_attempt_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        if email_ids:
-            EmailDelivery.objects.filter(id__in=email_ids).update(enqueued_at=now)
+        dispatch_ids = _claim_due(DeadlineDispatch, "scheduled_at", now=now, stale=stale, limit=limit)
+        email_ids = _claim_due(EmailDelivery, "next_attempt_at", now=now, stale=stale, limit=limit)
         batches = [*_batches(dispatch_ids)]
         email_batches = [*_batches(email_ids)]
 
@@ -87,6 +71,30 @@ def sweep(
 
         transaction.on_commit(enqueue)
     return SweepResult(dispatches=len(dispatch_ids), emails=len(email_ids), batches=len(batches) + len(email_batches))
+
+
+def _claim_due(model, moment_field: str, *, now: dt.datetime, stale: dt.datetime, limit: int) -> list[int]:
+    """Ids of the pending rows whose moment has come and that are not waiting in a queue,
+    stamped as enqueued at ``now``. One indexed query (the partial index on pending rows);
+    on PostgreSQL the find and the stamp are one statement."""
+    due = (
+        model.objects.filter(state="pending", **{f"{moment_field}__lte": now})
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .order_by(moment_field)
+    )
+    if connection.vendor == "postgresql":
+        find_sql, find_params = due.values("id")[:limit].query.sql_with_params()
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET enqueued_at = %s WHERE id IN ({find_sql} FOR UPDATE SKIP LOCKED) RETURNING id",  # noqa: S608 - table name from the model, values bound
+                [now, *find_params],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+    if ids:
+        model.objects.filter(id__in=ids).update(enqueued_at=now)
+    return ids
 
 
 def responsible_users(obligation: Obligation) -> list[User]:
