@@ -12,16 +12,8 @@ admin.site.site_title = _("Portal administration")
 admin.site.index_title = _("Administration")
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail is append-only (O1), even here."""
-
-    list_display = ("created_at", "actor_username", "action", "rule", "content_type", "object_repr", "ip_address")
-    list_filter = ("action", "rule", "content_type")
-    search_fields = ("actor_username", "action", "object_repr", "object_id")
-    date_hierarchy = "created_at"
-    list_select_related = ("content_type",)
-    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services: viewable, never added, changed or deleted here."""
 
     def has_add_permission(self, request):
         return False
@@ -31,6 +23,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Read-only: the audit trail is append-only (O1), even here."""
+
+    list_display = ("created_at", "actor_username", "action", "rule", "content_type", "object_repr", "ip_address")
+    list_filter = ("action", "rule", "content_type")
+    search_fields = ("actor_username", "action", "object_repr", "object_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("content_type",)
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
 
 
 @admin.register(CalendarDay)
@@ -58,7 +62,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(admin.ModelAdmin):
+class ObligationAdmin(ReadOnlyAdmin):
     """Obligations by state and kind; the sweep can be run from here."""
 
     change_list_template = "admin/core/obligation/change_list.html"
@@ -69,15 +73,6 @@ class ObligationAdmin(admin.ModelAdmin):
     list_select_related = ("managing_organisation",)
     readonly_fields = [field.name for field in Obligation._meta.concrete_fields]
     filter_horizontal = ()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -110,7 +105,7 @@ class ObligationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeadlineDispatch)
-class DeadlineDispatchAdmin(admin.ModelAdmin):
+class DeadlineDispatchAdmin(ReadOnlyAdmin):
     """The send log: every reminder, due notice and timer, keyed (obligation, key, due moment)."""
 
     list_display = ("obligation", "key", "scheduled_at", "state", "enqueued_at", "done_at", "recipient_count")
@@ -120,28 +115,10 @@ class DeadlineDispatchAdmin(admin.ModelAdmin):
     list_select_related = ("obligation",)
     readonly_fields = [field.name for field in DeadlineDispatch._meta.concrete_fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(admin.ModelAdmin):
+class EmailDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("address", "subject", "state", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("state",)
     search_fields = ("address", "subject")
     readonly_fields = [field.name for field in EmailDelivery._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -97,28 +97,30 @@ def _claim_due(model, moment_field: str, *, now: dt.datetime, stale: dt.datetime
     return ids
 
 
-def responsible_users(obligation: Obligation) -> list[User]:
-    users = {user.pk: user for user in obligation.responsible_users.filter(is_active=True)}
-    if obligation.responsible_role and obligation.responsible_organisation_id:
-        for user in User.objects.filter(
-            is_active=True,
-            organisation_id=obligation.responsible_organisation_id,
-            groups__name=obligation.responsible_role,
-        ):
+def _active_users(direct, role: str, organisation_id: int | None) -> dict[int, User]:
+    users = {user.pk: user for user in direct.filter(is_active=True)}
+    if role and organisation_id:
+        for user in User.objects.filter(is_active=True, organisation_id=organisation_id, groups__name=role):
             users[user.pk] = user
-    return list(users.values())
+    return users
+
+
+def responsible_users(obligation: Obligation) -> list[User]:
+    """Who must act: the named users and the holders of the role within the unit."""
+    return list(
+        _active_users(
+            obligation.responsible_users, obligation.responsible_role, obligation.responsible_organisation_id
+        ).values()
+    )
 
 
 def escalation_users(obligation: Obligation) -> list[User]:
-    users = {user.pk: user for user in obligation.escalation_users.filter(is_active=True)}
-    if obligation.escalation_role and obligation.escalation_organisation_id:
-        for user in User.objects.filter(
-            is_active=True,
-            organisation_id=obligation.escalation_organisation_id,
-            groups__name=obligation.escalation_role,
-        ):
-            users[user.pk] = user
-    return list(users.values())
+    """Who is told when the obligation is overdue."""
+    return list(
+        _active_users(
+            obligation.escalation_users, obligation.escalation_role, obligation.escalation_organisation_id
+        ).values()
+    )
 
 
 def _due_text(obligation: Obligation) -> str:
