@@ -10,10 +10,12 @@ from rest_framework.routers import SimpleRouter
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
+from projects.api import CallViewSet
 
 router = SimpleRouter()
 router.register("obligations", ObligationViewSet, basename="obligation")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("calls", CallViewSet, basename="call")
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("", include("core.urls")),
+    path("", include("projects.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

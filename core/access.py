@@ -95,10 +95,13 @@ def declare_access(policy: Access) -> Callable:
 
 
 class DeclaredAccessPermission(permissions.BasePermission):
-    """DRF permission enforcing the view's ``access`` declaration; fails closed."""
+    """DRF permission enforcing the view's ``access`` declaration (or, for a viewset action,
+    its entry in ``action_access``); fails closed."""
 
     def has_permission(self, request, view) -> bool:
-        policy: Access | None = getattr(view, "access", None)
+        policy: Access | None = getattr(view, "action_access", {}).get(getattr(view, "action", None)) or getattr(
+            view, "access", None
+        )
         if policy is None:
             raise exceptions.NotFound
         if policy.admits(request.user):
@@ -128,6 +131,12 @@ def policy_for(callback: Callable, *, name: str | None, namespaces: Iterable[str
     if declared is None:
         view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
         declared = getattr(view_class, "access", None)
+        # A viewset route: the policy of the action its GET (or else its first method) runs.
+        actions = getattr(callback, "actions", None) or {}
+        per_action = getattr(view_class, "action_access", {})
+        if actions and per_action:
+            action = actions.get("get") or next(iter(actions.values()))
+            declared = per_action.get(action, declared)
     if declared is not None:
         return declared
     for namespace in namespaces:

@@ -26,4 +26,16 @@ class ProjectsConfig(AppConfig):
                 article="KRD-FUNDS §37",
             )
         )
+        register_kind(
+            ObligationKind(
+                code="call_closing",
+                label=_("Closing of applications"),
+                rule="P1",
+                article="KRD-MGMT §21",
+                reminder_days=(),
+                action="projects.close_call",
+            )
+        )
         beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)
+
+        from projects import tasks  # noqa: F401 - registers the timer actions

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from core.deadlines.registry import register_action
 from projects import services
 from projects.models import Project
 
@@ -13,3 +14,9 @@ def obligations_ensure() -> int:
     ):
         created += len(services.project_obligations_ensure(project=project))
     return created
+
+
+@register_action("projects.close_call")
+def close_call(obligation) -> None:
+    """Timer of a call's closing obligation: the submission window closes (P1)."""
+    services.call_close(call=obligation.target)

@@ -49,6 +49,22 @@ def _feed_token(objects, user):
     return {"token": calendar_feed_token_for(user or objects["project"].leader).token}
 
 
+def _call(objects, user):
+    """A published, non-secret call; managed by the user's agency when the user is an agency."""
+    from django.utils import timezone
+
+    from projects.models import Call
+    from projects.tests.factories import CallFactory, SpecialProjectFactory
+
+    special = (
+        SpecialProjectFactory(managing_agency=user.organisation)
+        if user is not None and user.has_role("agency")
+        else SpecialProjectFactory()
+    )
+    call = CallFactory(special_project=special, state=Call.State.PUBLISHED, published_at=timezone.now())
+    return {"pk": call.pk}
+
+
 SAMPLE_KWARGS = {
     "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
@@ -57,6 +73,12 @@ SAMPLE_KWARGS = {
     "core:calendar_feed": _feed_token,
     "api:obligation-detail": _own_obligation,
     "api:notification-detail": _own_notification,
+    "projects:call_detail": _call,
+    "projects:call_edit": _call,
+    "projects:call_direction_add": _call,
+    "projects:call_publish": _call,
+    "api:call-detail": _call,
+    "api:call-publish": _call,
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its

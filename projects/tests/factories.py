@@ -4,7 +4,7 @@ import factory
 
 from accounts.models import Organisation
 from accounts.tests.factories import OrganisationFactory, UserFactory
-from projects.models import Program, Project
+from projects.models import Call, Program, Project, SpecialProject
 
 
 class ProgramFactory(factory.django.DjangoModelFactory):
@@ -29,3 +29,22 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     start_date = dt.date(2026, 1, 1)
     end_date = dt.date(2029, 12, 31)
     funds_received_on = dt.date(2026, 3, 15)
+
+
+class SpecialProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SpecialProject
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"示范重点专项{n}")
+    managing_agency = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.AGENCY)
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Call
+
+    special_project = factory.SubFactory(SpecialProjectFactory)
+    title = factory.Sequence(lambda n: f"2027年度示范重点专项项目申报指南{n}")
+    year = 2027
+    closes_at = dt.datetime(2027, 3, 31, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))

@@ -1,0 +1,44 @@
+"""Scoped reads of projects and calls."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from projects.models import Call
+
+OVERSIGHT_ROLES = frozenset({"ministry", "admin"})
+
+
+def calls_for_user(user) -> QuerySet[Call]:
+    """Call guides the user may know exist.
+
+    Published (and closed) calls are public, except secret ones, which only invited
+    organisations see (KRD-MGMT §21: 保密项目采取非公开方式发布指南). Drafts and secret calls are
+    also seen by the agency that manages the special project, the ministry and administrators.
+    """
+    calls = Call.objects.select_related("special_project__program", "special_project__managing_agency")
+    released = Q(state__in=[Call.State.PUBLISHED, Call.State.CLOSED])
+    if not user.is_authenticated:
+        return calls.filter(released, is_secret=False)
+    if user.is_superuser or user.role_codes & OVERSIGHT_ROLES:
+        return calls
+    visible = released & (Q(is_secret=False) | Q(invited_organisations=user.organisation_id))
+    if user.organisation_id and user.has_role("agency"):
+        visible |= Q(special_project__managing_agency_id=user.organisation_id)
+    return calls.filter(visible).distinct()
+
+
+def call_get_for_user(user, pk: int) -> Call:
+    call = calls_for_user(user).filter(pk=pk).first()
+    if call is None:
+        raise Http404
+    return call
+
+
+def call_is_managed_by(user, call: Call) -> bool:
+    return user.is_superuser or (
+        user.is_authenticated
+        and user.has_role("agency")
+        and user.organisation_id == call.special_project.managing_agency_id
+    )
