@@ -5,6 +5,12 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    """Uploads made by a test go to its own folder, never to the project's var/uploads."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, User
+from accounts.models import CreditRecord, Organisation, User
 from core.admin_audit import AuditedModelAdmin
 
 
@@ -28,3 +28,10 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "real_name", "organisation", "password1", "password2")}),
     )
+
+
+@admin.register(CreditRecord)
+class CreditRecordAdmin(AuditedModelAdmin):
+    list_display = ("organisation", "person_name", "severity", "recorded_on", "in_force_until")
+    list_filter = ("severity",)
+    search_fields = ("organisation__name", "person_name", "person_id_number")

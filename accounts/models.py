@@ -73,3 +73,41 @@ class User(AbstractUser):
 
     def has_role(self, *codes: str) -> bool:
         return bool(self.role_codes & set(codes))
+
+
+class CreditRecord(models.Model):
+    """A research-credit record (科研信用记录) of a unit or a person (O2 — INTL §45–47,
+    KRD-FUNDS §55). A serious dishonesty record blocks applications while it is in force."""
+
+    class Severity(models.TextChoices):
+        SERIOUS = "serious", _("serious dishonesty")
+        GENERAL = "general", _("general dishonesty")
+        GOOD = "good", _("good conduct")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        related_name="credit_records",
+        null=True,
+        blank=True,
+    )
+    person_id_number = models.CharField(_("person's ID number"), max_length=40, blank=True, db_index=True)
+    person_name = models.CharField(_("person's name"), max_length=100, blank=True)
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
+    description = models.TextField(_("description"))
+    recorded_on = models.DateField(_("recorded on"))
+    in_force_until = models.DateField(_("in force until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("credit record")
+        verbose_name_plural = _("credit records")
+        ordering = ["-recorded_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(organisation=None, person_id_number=""), name="credit_record_names_a_unit_or_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation or self.person_name}: {self.get_severity_display()}"

@@ -40,7 +40,10 @@ def exception_handler(exc, context):
     """Every 4xx as ``{"code", "detail", "fields"}`` (design §5). Forbidden answers 404 so an
     object's existence does not leak."""
     if isinstance(exc, RuleViolation):
-        return _error(exc.code, exc.message, exc.fields, status_code=status.HTTP_400_BAD_REQUEST, rule=exc.rule)
+        extra = {"findings": exc.findings} if exc.findings else {}
+        return _error(
+            exc.code, exc.message, exc.fields, status_code=status.HTTP_400_BAD_REQUEST, rule=exc.rule, **extra
+        )
     if isinstance(exc, StateConflict):
         return _error(exc.code, exc.message, status_code=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

@@ -33,6 +33,14 @@ def items_for_user(user) -> list[NavItem]:
 register(NavItem(_("My tasks"), "core:dashboard", AUTHENTICATED, order=0))
 register(NavItem(_("My deadlines"), "core:deadlines", AUTHENTICATED, order=10))
 register(NavItem(_("Call guides"), "projects:call_list", AUTHENTICATED, order=20))
+register(
+    NavItem(
+        _("Proposals"),
+        "projects:proposal_list",
+        roles("applicant", "unit_admin", "recommender", "agency", "ministry", "admin"),
+        order=30,
+    )
+)
 register(NavItem(_("Notifications"), "core:notifications", AUTHENTICATED, order=900))
 register(NavItem(_("Audit trail"), "core:audit_list", roles("admin", "ministry"), order=950))
 register(NavItem(_("Administration"), "admin:index", STAFF, order=990))

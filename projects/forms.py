@@ -1,7 +1,19 @@
 from django import forms
+from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
-from projects.models import Call, CallDirection, SpecialProject
+from accounts.models import Organisation
+from projects.models import (
+    Attachment,
+    Call,
+    CallDirection,
+    Indicator,
+    Person,
+    Proposal,
+    ScheduleItem,
+    SpecialProject,
+    Subject,
+)
 
 
 class CallForm(forms.ModelForm):
@@ -51,3 +63,119 @@ class CallDirectionForm(forms.ModelForm):
     class Meta:
         model = CallDirection
         fields = ["code", "title", "planned_projects", "budget_outline"]
+
+
+class ProposalBasicForm(forms.ModelForm):
+    """The basic-information section. Every field may be left empty in a draft: completeness
+    is shown beside it and checked at submission, so nothing typed is lost."""
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "direction",
+            "title",
+            "summary",
+            "keywords",
+            "start_date",
+            "end_date",
+            "recommending_department",
+            "ip_analysis",
+            "foreign_partner",
+            "foreign_partner_country",
+            "agreement_has_ip_clause",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 5}),
+            "ip_analysis": forms.Textarea(attrs={"rows": 4}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        call = self.instance.call
+        self.fields["direction"].queryset = call.directions.all()
+        program = call.special_project.program.code
+        if not call.requires_recommendation:
+            del self.fields["recommending_department"]
+        if program != "major":
+            del self.fields["ip_analysis"]
+        if program != "intl":
+            for name in ("foreign_partner", "foreign_partner_country", "agreement_has_ip_clause"):
+                del self.fields[name]
+        for field in self.fields.values():
+            field.required = False
+
+
+class ParticipantUnitForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Participant unit"), queryset=Organisation.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            kind__in=[Organisation.Kind.UNIVERSITY, Organisation.Kind.RESEARCH_INSTITUTE, Organisation.Kind.ENTERPRISE]
+        )
+
+
+class SubjectForm(forms.ModelForm):
+    class Meta:
+        model = Subject
+        fields = ["title", "unit", "leader", "requested_funds"]
+
+    def __init__(self, *args, proposal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Organisation.objects.filter(
+            kind__in=[Organisation.Kind.UNIVERSITY, Organisation.Kind.RESEARCH_INSTITUTE, Organisation.Kind.ENTERPRISE]
+        )
+        self.fields["leader"].queryset = proposal.people.all() if proposal else Person.objects.none()
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = [
+            "name",
+            "id_type",
+            "id_number",
+            "birth_date",
+            "professional_title",
+            "role",
+            "organisation",
+            "subject",
+            "months_per_year",
+        ]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, proposal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            pk__in=proposal.units.values("organisation") if proposal else []
+        )
+        self.fields["subject"].queryset = proposal.subjects.all() if proposal else Subject.objects.none()
+        self.fields["months_per_year"].validators.append(validators.MaxValueValidator(12))
+
+
+class IndicatorForm(forms.ModelForm):
+    class Meta:
+        model = Indicator
+        fields = ["name", "target_value", "measurement"]
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = ScheduleItem
+        fields = ["starts_on", "ends_on", "work"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "work": forms.TextInput(),
+        }
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Attachment.Kind.choices)
+    file = forms.FileField(label=_("PDF file"), help_text=_("PDF only, at most 20 MB."))
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -92,6 +92,14 @@ class Project(models.Model):
         help_text=_("The day the central funds were allocated (资金下达之日, KRD-FUNDS §37)."),
     )
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.ACTIVE, db_index=True)
+    proposal = models.OneToOneField(
+        "Proposal",
+        verbose_name=_("approved proposal"),
+        on_delete=models.PROTECT,
+        related_name="project",
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("project")
@@ -151,6 +159,14 @@ class Call(models.Model):
     )
     invited_organisations = models.ManyToManyField(
         Organisation, verbose_name=_("invited organisations"), related_name="invited_calls", blank=True
+    )
+
+    class DeadlineStep(models.TextChoices):
+        APPLICANT = "applicant", _("the applicant's submission")
+        UNIT = "unit", _("the unit's submission")
+
+    deadline_step = models.CharField(
+        _("the closing moment applies to"), max_length=16, choices=DeadlineStep.choices, default=DeadlineStep.UNIT
     )
     requires_recommendation = models.BooleanField(
         _("needs a recommending department"), default=False, help_text=_("Always for the international program.")
@@ -221,3 +237,262 @@ class CallDirection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+class Proposal(models.Model):
+    """An application (申报书) to a call: pre-application or formal application."""
+
+    class Stage(models.TextChoices):
+        PRE = "pre", _("pre-application")
+        FORMAL = "formal", _("formal application")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted to the unit")
+        UNIT_SUBMITTED = "unit_submitted", _("awaiting recommendation")
+        RECEIVED = "received", _("received by the agency")
+        RETURNED = "returned", _("returned for changes")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    call = models.ForeignKey(Call, verbose_name=_("call guide"), on_delete=models.PROTECT, related_name="proposals")
+    direction = models.ForeignKey(
+        CallDirection,
+        verbose_name=_("direction"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        null=True,
+        blank=True,
+    )
+    stage = models.CharField(_("stage"), max_length=8, choices=Stage.choices, default=Stage.FORMAL)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
+    applicant = models.ForeignKey(
+        "accounts.User", verbose_name=_("filed by"), on_delete=models.PROTECT, related_name="proposals"
+    )
+    lead_unit = models.ForeignKey(
+        Organisation, verbose_name=_("lead unit"), on_delete=models.PROTECT, related_name="led_proposals"
+    )
+    title = models.CharField(_("project title"), max_length=300, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    ip_analysis = models.TextField(_("IP analysis"), blank=True, help_text=_("Required for major projects (MAJOR-IP)."))
+    foreign_partner = models.CharField(_("foreign partner"), max_length=300, blank=True)
+    foreign_partner_country = models.CharField(_("partner's country or region"), max_length=100, blank=True)
+    agreement_has_ip_clause = models.BooleanField(
+        _("the cooperation agreement has an IP clause"), default=False, help_text=_("INTL §38.")
+    )
+    recommending_department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("recommending department"),
+        on_delete=models.PROTECT,
+        related_name="recommended_proposals",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": Organisation.Kind.RECOMMENDING_DEPARTMENT},
+    )
+    returned_reason = models.TextField(_("reason for return"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["call", "state"]), models.Index(fields=["lead_unit", "state"])]
+
+    def __str__(self) -> str:
+        return self.title or _("Untitled proposal #%(id)s") % {"id": self.pk}
+
+
+class ProposalUnit(models.Model):
+    """The lead unit and each participant unit of a proposal."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("lead unit")
+        PARTICIPANT = "participant", _("participant unit")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="units")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PARTICIPANT)
+
+    class Meta:
+        verbose_name = _("proposal unit")
+        verbose_name_plural = _("proposal units")
+        constraints = [models.UniqueConstraint(fields=["proposal", "organisation"], name="unique_unit_per_proposal")]
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+
+class Person(models.Model):
+    """A member of the proposal's team: leaders and key personnel, identified by their ID."""
+
+    class IdType(models.TextChoices):
+        RESIDENT_ID = "resident_id", _("resident identity card")
+        PASSPORT = "passport", _("passport")
+        HK_MACAO_TAIWAN = "hmt_permit", _("Hong Kong, Macao or Taiwan permit")
+        FOREIGNER_PERMIT = "foreigner_permit", _("foreigner's permanent residence card")
+
+    class Role(models.TextChoices):
+        PROJECT_LEADER = "project_leader", _("project leader")
+        SUBJECT_LEADER = "subject_leader", _("subject leader")
+        KEY_PERSONNEL = "key_personnel", _("key personnel")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="people")
+    name = models.CharField(_("name"), max_length=100)
+    id_type = models.CharField(_("ID type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID)
+    id_number = models.CharField(_("ID number"), max_length=40)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    professional_title = models.CharField(_("professional title"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.KEY_PERSONNEL)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    subject = models.ForeignKey(
+        "Subject", verbose_name=_("subject"), on_delete=models.SET_NULL, related_name="people", null=True, blank=True
+    )
+    months_per_year = models.PositiveSmallIntegerField(_("months per year on the project"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        indexes = [models.Index(fields=["id_type", "id_number"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subject(models.Model):
+    """A subject (课题) of the proposal, with its unit, leader and requested central funds."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="subjects")
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    unit = models.ForeignKey(
+        Organisation, verbose_name=_("subject unit"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    leader = models.ForeignKey(
+        Person,
+        verbose_name=_("subject leader"),
+        on_delete=models.SET_NULL,
+        related_name="led_subjects",
+        null=True,
+        blank=True,
+    )
+    participant_units = models.ManyToManyField(
+        Organisation, verbose_name=_("participant units"), related_name="+", blank=True
+    )
+    requested_funds = models.DecimalField(
+        _("requested central funds (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        ordering = ["proposal_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "number"], name="unique_subject_number")]
+
+    def __str__(self) -> str:
+        return f"{_('Subject')} {self.number} {self.title}"
+
+
+class Indicator(models.Model):
+    """An assessment indicator (考核指标): indicator, target value, how it is measured."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="indicators")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="indicators", null=True, blank=True)
+    name = models.CharField(_("indicator"), max_length=300)
+    target_value = models.CharField(_("target value"), max_length=200)
+    measurement = models.CharField(_("how it is measured"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("assessment indicator")
+        verbose_name_plural = _("assessment indicators")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.target_value}"
+
+
+class ScheduleItem(models.Model):
+    """A stage of the proposal's schedule."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="schedule")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    work = models.TextField(_("work and results"))
+
+    class Meta:
+        verbose_name = _("schedule stage")
+        verbose_name_plural = _("schedule")
+        ordering = ["starts_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on}–{self.ends_on}"
+
+
+def attachment_path(instance, filename: str) -> str:
+    # A random name under the proposal's folder; the original name is kept in the row.
+    import uuid
+
+    return f"proposals/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
+
+
+class Attachment(models.Model):
+    """A PDF attached to a proposal; stored under MEDIA_ROOT, served only after a permission check."""
+
+    class Kind(models.TextChoices):
+        JOINT_AGREEMENT = "joint_agreement", _("joint application agreement")
+        COOPERATION_AGREEMENT = "cooperation_agreement", _("international cooperation agreement")
+        OTHER = "other", _("other")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Pledge(models.Model):
+    """An integrity pledge (诚信承诺书) of the lead unit, a subject unit, the project leader or a
+    subject leader, confirmed in the portal."""
+
+    class Party(models.TextChoices):
+        LEAD_UNIT = "lead_unit", _("lead unit")
+        SUBJECT_UNIT = "subject_unit", _("subject unit")
+        PROJECT_LEADER = "project_leader", _("project leader")
+        SUBJECT_LEADER = "subject_leader", _("subject leader")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="pledges")
+    party = models.CharField(_("party"), max_length=20, choices=Party.choices)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="pledges", null=True, blank=True)
+    confirmed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("integrity pledge")
+        verbose_name_plural = _("integrity pledges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "party", "organisation", "person"],
+                name="unique_pledge_per_party",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()}: {self.person or self.organisation}"

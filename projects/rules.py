@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
 
 from core.deadlines.rules import add_months
 
@@ -87,3 +90,250 @@ def funding_label(*, program_code: str, project_number: str) -> str:
     if english:
         label += f"\n{english} ({project_number})"
     return label
+
+
+# ---- Eligibility at submission (P2 — KRD-MGMT §23–§24, KRD-FUNDS §5, INTL §18) ----------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed eligibility check: the rule, a code, a message naming the article, the item."""
+
+    rule: str
+    code: str
+    message: str
+    item: str = ""
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    name: str
+    is_registered_in_mainland: bool
+    is_independent_legal_entity: bool
+    registration_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class LeaderFacts:
+    name: str
+    role: str  # "project_leader" or "subject_leader"
+    birth_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """Someone's place in another open application or an in-progress project (限项 counting)."""
+
+    reference: str  # e.g. "proposal:12" or "project:2026YFA0900100"
+    is_project: bool
+    is_leader: bool
+    program_code: str
+    call_id: int | None = None
+
+
+def check_units(units: list[UnitFacts], *, registered_before: dt.date | None) -> list[Finding]:
+    """P2 — KRD-MGMT §23: units registered in mainland China, independent legal entities,
+    registered before the guide's cut-off."""
+    findings = []
+    for unit in units:
+        if not unit.is_registered_in_mainland:
+            findings.append(
+                Finding(
+                    "P2",
+                    "unit_not_mainland",
+                    _("KRD-MGMT §23: the unit must be registered in mainland China."),
+                    unit.name,
+                )
+            )
+        if not unit.is_independent_legal_entity:
+            findings.append(
+                Finding(
+                    "P2",
+                    "unit_not_legal_entity",
+                    _("KRD-MGMT §23: the unit must be an independent legal entity."),
+                    unit.name,
+                )
+            )
+        if registered_before and (unit.registration_date is None or unit.registration_date >= registered_before):
+            findings.append(
+                Finding(
+                    "P2",
+                    "unit_registered_too_late",
+                    _("Guide requirement (KRD-MGMT §23): units registered before %(date)s.")
+                    % {"date": registered_before.isoformat()},
+                    unit.name,
+                )
+            )
+    return findings
+
+
+def check_leader_ages(leaders: list[LeaderFacts], *, guide_year: int, max_age: int | None) -> list[Finding]:
+    """P2 — KRD-MGMT §24: project and subject leaders meet the guide's age limit."""
+    if not max_age:
+        return []
+    earliest = earliest_birth_date(guide_year=guide_year, max_age=max_age)
+    findings = []
+    for leader in leaders:
+        if leader.birth_date is None:
+            findings.append(
+                Finding(
+                    "P2",
+                    "leader_birth_date_missing",
+                    _("KRD-MGMT §24: the leader's birth date is needed to check the age limit."),
+                    leader.name,
+                )
+            )
+        elif leader.birth_date < earliest:
+            findings.append(
+                Finding(
+                    "P2",
+                    "leader_too_old",
+                    _("KRD-MGMT §24 and the guide: leaders must be born on or after %(date)s.")
+                    % {"date": earliest.isoformat()},
+                    leader.name,
+                )
+            )
+    return findings
+
+
+def check_concurrent_limits(
+    *,
+    person: str,
+    leads_this: bool,
+    call_id: int,
+    elsewhere: list[Engagement],
+    max_participations: int | None,
+    excluded_leader_programs: list[str],
+) -> list[Finding]:
+    """P2 — KRD-MGMT §24 (限项): a person leads one application per call; appears in at most N
+    applications and in-progress projects together (this one included; several roles in one
+    application count once); leaders of in-progress projects of the listed programs may not
+    lead or join."""
+    findings = []
+    if leads_this and any(e.is_leader and not e.is_project and e.call_id == call_id for e in elsewhere):
+        findings.append(
+            Finding(
+                "P2",
+                "leads_twice_in_call",
+                _("限项 (KRD-MGMT §24): a person may lead only one application per call."),
+                person,
+            )
+        )
+    distinct = {e.reference for e in elsewhere}
+    if max_participations and len(distinct) + 1 > max_participations:
+        findings.append(
+            Finding(
+                "P2",
+                "too_many_participations",
+                _(
+                    "限项 (KRD-MGMT §24): at most %(limit)d applications and in-progress projects together; this would be %(count)d."
+                )
+                % {"limit": max_participations, "count": len(distinct) + 1},
+                person,
+            )
+        )
+    if any(e.is_project and e.is_leader and e.program_code in excluded_leader_programs for e in elsewhere):
+        findings.append(
+            Finding(
+                "P2",
+                "leads_excluded_project",
+                _(
+                    "限项 (KRD-MGMT §24): leaders of in-progress projects of this program may not lead or join a new application."
+                ),
+                person,
+            )
+        )
+    return findings
+
+
+def check_counts(
+    *, subjects: int, units_per_subject: dict[str, int], max_subjects: int | None, max_units_per_subject: int | None
+) -> list[Finding]:
+    """P2 — the guide's limits on subjects per project and units per subject."""
+    findings = []
+    if subjects == 0:
+        findings.append(
+            Finding("P2", "no_subject", _("KRD-MGMT §23: a project names at least one subject and its unit."))
+        )
+    if max_subjects and subjects > max_subjects:
+        findings.append(
+            Finding(
+                "P2",
+                "too_many_subjects",
+                _("Guide requirement: at most %(limit)d subjects; %(count)d given.")
+                % {"limit": max_subjects, "count": subjects},
+            )
+        )
+    for subject, count in units_per_subject.items():
+        if max_units_per_subject and count > max_units_per_subject:
+            findings.append(
+                Finding(
+                    "P2",
+                    "too_many_units",
+                    _("Guide requirement: at most %(limit)d units per subject; %(count)d given.")
+                    % {"limit": max_units_per_subject, "count": count},
+                    subject,
+                )
+            )
+    return findings
+
+
+def check_required_items(
+    *,
+    program_code: str,
+    has_ip_analysis: bool,
+    has_foreign_partner: bool,
+    agreement_has_ip_clause: bool,
+    attachment_kinds: set[str],
+    participant_units: int,
+    missing_pledges: list[str],
+) -> list[Finding]:
+    """What must be in the application before it can be submitted: the IP analysis for major
+    projects (MAJOR-IP §11), the foreign partner and an agreement with an IP clause for the
+    international program (INTL §38), the joint application agreement when several units apply
+    (KRD-MGMT §23), and every integrity pledge (KRD-MGMT §62)."""
+    findings = []
+    if program_code == "major" and not has_ip_analysis:
+        findings.append(
+            Finding(
+                "P2",
+                "ip_analysis_missing",
+                _("MAJOR-IP §11: the application includes an analysis of the field's core IP."),
+            )
+        )
+    if program_code == "intl":
+        if not has_foreign_partner:
+            findings.append(Finding("P12", "foreign_partner_missing", _("INTL §38: name the foreign partner.")))
+        if "cooperation_agreement" not in attachment_kinds or not agreement_has_ip_clause:
+            findings.append(
+                Finding(
+                    "P12",
+                    "agreement_missing",
+                    _("INTL §38: attach the cooperation agreement; it must have an IP clause."),
+                )
+            )
+    if participant_units and "joint_agreement" not in attachment_kinds:
+        findings.append(
+            Finding(
+                "P2",
+                "joint_agreement_missing",
+                _("KRD-MGMT §23: several units applying together attach their joint application agreement."),
+            )
+        )
+    for party in missing_pledges:
+        findings.append(Finding("P2", "pledge_missing", _("KRD-MGMT §62: the integrity pledge is missing."), party))
+    return findings
+
+
+def check_credit(*, serious_records: list[str]) -> list[Finding]:
+    """P2 — KRD-MGMT §24: leaders and units have a good research-credit record; a serious
+    dishonesty record blocks the application."""
+    return [
+        Finding(
+            "P2",
+            "serious_dishonesty",
+            _("KRD-MGMT §24: a serious research-dishonesty record blocks this application."),
+            name,
+        )
+        for name in serious_records
+    ]

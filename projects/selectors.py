@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from projects.models import Call
+from projects.models import Call, Proposal
 
 OVERSIGHT_ROLES = frozenset({"ministry", "admin"})
 
@@ -42,3 +42,35 @@ def call_is_managed_by(user, call: Call) -> bool:
         and user.has_role("agency")
         and user.organisation_id == call.special_project.managing_agency_id
     )
+
+
+def proposals_for_user(user) -> QuerySet[Proposal]:
+    """Proposals the user may see: their own; their unit's once submitted (unit administrator);
+    those awaiting or past their recommendation (recommending department); those received for
+    the calls their agency manages; all but drafts for the ministry and administrators."""
+    proposals = Proposal.objects.select_related(
+        "call__special_project__program", "call__special_project__managing_agency", "lead_unit", "applicant"
+    )
+    if not user.is_authenticated:
+        return proposals.none()
+    if user.is_superuser or user.role_codes & OVERSIGHT_ROLES:
+        return proposals.exclude(state=Proposal.State.DRAFT)
+    visible = Q(applicant_id=user.pk)
+    if user.organisation_id:
+        if user.has_role("unit_admin"):
+            visible |= Q(lead_unit_id=user.organisation_id) & ~Q(state=Proposal.State.DRAFT)
+        if user.has_role("recommender"):
+            visible |= Q(
+                recommending_department_id=user.organisation_id,
+                state__in=[Proposal.State.UNIT_SUBMITTED, Proposal.State.RECEIVED],
+            )
+        if user.has_role("agency"):
+            visible |= Q(call__special_project__managing_agency_id=user.organisation_id, state=Proposal.State.RECEIVED)
+    return proposals.filter(visible)
+
+
+def proposal_get_for_user(user, pk: int) -> Proposal:
+    proposal = proposals_for_user(user).filter(pk=pk).first()
+    if proposal is None:
+        raise Http404
+    return proposal

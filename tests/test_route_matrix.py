@@ -65,6 +65,40 @@ def _call(objects, user):
     return {"pk": call.pk}
 
 
+def _proposal(objects, user):
+    """A proposal the user may see: their own draft (applicant), a submitted one of their unit
+    (unit administrator), one awaiting their recommendation, one received by their agency."""
+    from accounts.tests.factories import UserFactory
+    from projects.models import Proposal
+    from projects.tests.builders import complete_proposal, open_call
+    from projects.tests.factories import SpecialProjectFactory
+
+    agency_org = user.organisation if user is not None and user.has_role("agency") else None
+    call = open_call(
+        special_project=SpecialProjectFactory(**({"managing_agency": agency_org} if agency_org else {})),
+        requires_recommendation=True,
+    )
+    applicant = user if user is not None and user.has_role("applicant") else UserFactory(roles=["applicant"])
+    recommender_org = user.organisation if user is not None and user.has_role("recommender") else None
+    proposal = complete_proposal(call, applicant=applicant, recommending_department=recommender_org)
+    if user is not None and not user.has_role("applicant"):
+        state = Proposal.State.RECEIVED if user.has_role("agency") else Proposal.State.SUBMITTED
+        if user.has_role("recommender"):
+            state = Proposal.State.UNIT_SUBMITTED
+        lead_unit = user.organisation if user.has_role("unit_admin") else proposal.lead_unit
+        Proposal.objects.filter(pk=proposal.pk).update(state=state, lead_unit=lead_unit)
+    attachment = proposal.attachments.first()
+    return {"pk": proposal.pk, "attachment_pk": attachment.pk if attachment else 0, "part": "indicator"}
+
+
+def _proposal_kwargs(*names):
+    def sample(objects, user):
+        kwargs = _proposal(objects, user)
+        return {name: kwargs[name] for name in names}
+
+    return sample
+
+
 SAMPLE_KWARGS = {
     "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
@@ -79,6 +113,17 @@ SAMPLE_KWARGS = {
     "projects:call_publish": _call,
     "api:call-detail": _call,
     "api:call-publish": _call,
+    "projects:proposal_start": _call,
+    "projects:proposal_detail": _proposal_kwargs("pk"),
+    "projects:proposal_save": _proposal_kwargs("pk"),
+    "projects:proposal_add": _proposal_kwargs("pk", "part"),
+    "projects:proposal_pledge": _proposal_kwargs("pk"),
+    "projects:proposal_attachment": _proposal_kwargs("pk", "attachment_pk"),
+    "projects:proposal_submit": _proposal_kwargs("pk"),
+    "projects:proposal_unit_submit": _proposal_kwargs("pk"),
+    "projects:proposal_recommend": _proposal_kwargs("pk"),
+    "projects:proposal_return": _proposal_kwargs("pk"),
+    "projects:proposal_withdraw": _proposal_kwargs("pk"),
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its
@@ -132,6 +177,8 @@ def _request(client, url: str):
     response = client.get(url)
     if response.status_code == 405:
         response = client.post(url)
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)  # the test client closes the file once it is read
     return response
 
 
