@@ -36,6 +36,16 @@ class ProjectsConfig(AppConfig):
                 action="projects.close_call",
             )
         )
+        register_kind(
+            ObligationKind(
+                code="public_notice_end",
+                label=_("End of public notice"),
+                rule="P5",
+                article="KRD-MGMT §33",
+                reminder_days=(),
+                action="projects.close_public_notice",
+            )
+        )
         beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)
 
         from projects import tasks  # noqa: F401 - registers the timer actions

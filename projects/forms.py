@@ -179,3 +179,44 @@ class AttachmentForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FormalReviewDecisionForm(forms.Form):
+    passed = forms.TypedChoiceField(
+        label=_("Result"),
+        choices=[("1", _("passed")), ("0", _("failed"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    reasons = forms.CharField(
+        label=_("Reasons (seen by the applicant)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class AppealForm(forms.Form):
+    grounds = forms.CharField(label=_("Grounds of the appeal"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class AnswerForm(forms.Form):
+    upheld = forms.TypedChoiceField(
+        label=_("Outcome"),
+        choices=[("1", _("upheld: the decision is changed")), ("0", _("rejected: the decision stands"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ObjectionForm(forms.Form):
+    proposal = forms.IntegerField(widget=forms.HiddenInput)
+    text = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ResolveForm(forms.Form):
+    sustained = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("0", _("not sustained: the project stays")), ("1", _("sustained: the project is not approved"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))

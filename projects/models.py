@@ -181,6 +181,12 @@ class Call(models.Model):
     unit_registered_before = models.DateField(_("units registered before"), null=True, blank=True)
     max_subjects = models.PositiveSmallIntegerField(_("maximum subjects per project"), null=True, blank=True)
     max_units_per_subject = models.PositiveSmallIntegerField(_("maximum units per subject"), null=True, blank=True)
+    appeal_working_days = models.PositiveSmallIntegerField(
+        _("working days to appeal"),
+        default=10,
+        help_text=_("After a failed formal review or review result (KRD-MGMT §36)."),
+    )
+    public_notice_working_days = models.PositiveSmallIntegerField(_("working days of public notice"), default=5)
     max_participations = models.PositiveSmallIntegerField(
         _("maximum applications and projects per person"),
         null=True,
@@ -253,6 +259,12 @@ class Proposal(models.Model):
         RECEIVED = "received", _("received by the agency")
         RETURNED = "returned", _("returned for changes")
         WITHDRAWN = "withdrawn", _("withdrawn")
+        FORMAL_PASSED = "formal_passed", _("passed formal review")
+        FORMAL_FAILED = "formal_failed", _("failed formal review")
+        PROPOSED = "proposed", _("proposed for approval")
+        IN_PUBLIC_NOTICE = "in_public_notice", _("in public notice")
+        APPROVED = "approved", _("approved")
+        NOT_APPROVED = "not_approved", _("not approved")
 
     call = models.ForeignKey(Call, verbose_name=_("call guide"), on_delete=models.PROTECT, related_name="proposals")
     direction = models.ForeignKey(
@@ -406,6 +418,7 @@ class Indicator(models.Model):
     name = models.CharField(_("indicator"), max_length=300)
     target_value = models.CharField(_("target value"), max_length=200)
     measurement = models.CharField(_("how it is measured"), max_length=300, blank=True)
+    is_lower_better = models.BooleanField(_("lower is better"), default=False, help_text=_("e.g. cost, error rate"))
 
     class Meta:
         verbose_name = _("assessment indicator")
@@ -496,3 +509,157 @@ class Pledge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_party_display()}: {self.person or self.organisation}"
+
+
+class FormalReview(models.Model):
+    """The agency's formal review (形式审查) of a received proposal (KRD-MGMT §27, §36; P4): a
+    checklist pre-filled by the automatic checks plus manual items; the result and reasons go
+    back to the applicant."""
+
+    class Result(models.TextChoices):
+        PASSED = "passed", _("passed")
+        FAILED = "failed", _("failed")
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="formal_review")
+    checklist = models.JSONField(_("checklist"), default=list)
+    result = models.CharField(_("result"), max_length=8, choices=Result.choices, blank=True)
+    reasons = models.TextField(_("reasons"), blank=True)
+    reviewer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    appeal_until = models.DateTimeField(_("appeals accepted until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("formal review")
+        verbose_name_plural = _("formal reviews")
+
+    def __str__(self) -> str:
+        return f"{self.proposal}: {self.get_result_display() or '—'}"
+
+
+class Appeal(models.Model):
+    """An applicant's appeal (申诉) of a failed formal review, and the agency's answer (P4,
+    KRD-MGMT §36)."""
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("upheld: the decision is changed")
+        REJECTED = "rejected", _("rejected: the decision stands")
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="appeals")
+    grounds = models.TextField(_("grounds"))
+    filed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["filed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal}: {self.get_outcome_display() or _('awaiting answer')}"
+
+
+class PublicNotice(models.Model):
+    """The public notice (公示) of a call's approved-for-notice projects (KRD-MGMT §33; P5):
+    open to everyone, no login, secret projects excluded, for a number of working days."""
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="public_notices")
+    title = models.CharField(_("title"), max_length=300)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    proposals = models.ManyToManyField(Proposal, related_name="public_notices")
+    is_closed = models.BooleanField(_("closed"), default=False)
+
+    class Meta:
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Objection(models.Model):
+    """An objection raised during a public notice, and how the agency resolved it."""
+
+    notice = models.ForeignKey(PublicNotice, on_delete=models.CASCADE, related_name="objections")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="objections")
+    raised_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+    text = models.TextField(_("objection"))
+    resolution = models.TextField(_("resolution"), blank=True)
+    is_sustained = models.BooleanField(_("sustained"), null=True)
+    resolved_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["raised_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.proposal}: {self.text[:40]}"
+
+
+class TaskBook(models.Model):
+    """The task book (任务书) between the agency (party A) and the lead unit (party B) — or, for a
+    subject, between the lead unit and the subject unit (P5 — KRD-MGMT §33)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("being drafted by the leader")
+        UNDER_REVIEW = "under_review", _("under the agency's review")
+        AGREED = "agreed", _("agreed, awaiting signatures")
+        CONFIRMED = "confirmed", _("signed by both parties")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="task_books")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="task_books", null=True, blank=True)
+    party_a = models.ForeignKey(Organisation, verbose_name=_("party A"), on_delete=models.PROTECT, related_name="+")
+    party_b = models.ForeignKey(Organisation, verbose_name=_("party B"), on_delete=models.PROTECT, related_name="+")
+    goals = models.TextField(_("goals"), blank=True)
+    schedule = models.TextField(_("schedule"), blank=True)
+    report_plan = models.TextField(_("report plan"), blank=True)
+    ip_goals = models.TextField(_("IP goals"), blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+    review_comment = models.TextField(_("agency's comment"), blank=True)
+    confidentiality_agreement = models.TextField(
+        _("confidentiality agreement"), blank=True, help_text=_("Required for secret projects (KRD-MGMT §33).")
+    )
+    signed_a_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    signed_a_at = models.DateTimeField(_("party A signed at"), null=True, blank=True)
+    signed_b_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    signed_b_at = models.DateTimeField(_("party B signed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task book")
+        verbose_name_plural = _("task books")
+        ordering = ["project_id", "subject_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project"], condition=models.Q(subject=None), name="one_project_task_book"),
+            models.UniqueConstraint(fields=["project", "subject"], name="one_task_book_per_subject"),
+        ]
+
+    def __str__(self) -> str:
+        if self.subject_id:
+            return f"{self.project.number} {self.subject}"
+        return f"{self.project.number} {self.project.title}"
+
+
+class TaskBookIndicator(models.Model):
+    """An indicator of the task book, tied to the application's indicator it may not weaken."""
+
+    task_book = models.ForeignKey(TaskBook, on_delete=models.CASCADE, related_name="indicators")
+    applied = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    name = models.CharField(_("indicator"), max_length=300)
+    target_value = models.CharField(_("target value"), max_length=200)
+    measurement = models.CharField(_("how it is measured"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("task book indicator")
+        verbose_name_plural = _("task book indicators")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.target_value}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -337,3 +339,24 @@ def check_credit(*, serious_records: list[str]) -> list[Finding]:
         )
         for name in serious_records
     ]
+
+
+# ---- Task books (任务书): P5 — KRD-MGMT §33 ------------------------------------------------
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+def indicator_number(target_value: str) -> Decimal | None:
+    """The figure of a target such as "≥ 3 条" or "误差不高于0.5%": its first number, if any."""
+    match = _NUMBER.search(target_value.replace(",", "").replace("，", ""))
+    return Decimal(match.group()) if match else None
+
+
+def indicator_is_weakened(*, applied: str, proposed: str, lower_is_better: bool = False) -> bool:
+    """P5 — KRD-MGMT §33: the task book's indicators may not be weaker than the application's.
+    A figure may not go down (or up, for an indicator where lower is better); a target without
+    a figure may not change at all."""
+    before, after = indicator_number(applied), indicator_number(proposed)
+    if before is None or after is None:
+        return applied.strip() != proposed.strip()
+    return after > before if lower_is_better else after < before

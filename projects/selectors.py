@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from projects.models import Call, Proposal
@@ -74,3 +74,38 @@ def proposal_get_for_user(user, pk: int) -> Proposal:
     if proposal is None:
         raise Http404
     return proposal
+
+
+def public_notices_for_public() -> QuerySet:
+    """Public notices anyone may read; secret calls never have a public page (KRD-MGMT §21)."""
+    from projects.models import PublicNotice
+
+    return PublicNotice.objects.filter(call__is_secret=False).select_related("call__special_project__program")
+
+
+def public_notice_entries(notice) -> QuerySet[Proposal]:
+    """The projects listed on a public notice: never a secret one."""
+    return (
+        notice.proposals.filter(call__is_secret=False)
+        .select_related("lead_unit", "applicant")
+        .annotate(central_funds=Sum("subjects__requested_funds"))
+        .order_by("id")
+    )
+
+
+def projects_for_user(user) -> QuerySet:
+    """Projects the user may open: the leader, their unit, the managing agency, the ministry."""
+    from projects.models import Project
+
+    projects = Project.objects.select_related("program", "special_project", "lead_unit", "leader", "managing_agency")
+    if not user.is_authenticated:
+        return projects.none()
+    if user.is_superuser or user.role_codes & OVERSIGHT_ROLES:
+        return projects
+    visible = Q(leader_id=user.pk)
+    if user.organisation_id:
+        if user.has_role("unit_admin"):
+            visible |= Q(lead_unit_id=user.organisation_id)
+        if user.has_role("agency"):
+            visible |= Q(managing_agency_id=user.organisation_id)
+    return projects.filter(visible)

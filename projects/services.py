@@ -14,20 +14,25 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from core import audit
 from core.deadlines import services as deadlines
+from core.deadlines.rules import add_months
 from core.exceptions import RuleViolation, StateConflict
 from core.models import Obligation
 from core.notifications import notify
 from projects import rules
 from projects.models import (
+    Appeal,
     Attachment,
     Call,
     CallDirection,
+    FormalReview,
     Indicator,
+    Objection,
     Person,
     Pledge,
     Project,
     Proposal,
     ProposalUnit,
+    PublicNotice,
     ScheduleItem,
     Subject,
 )
@@ -778,3 +783,365 @@ def proposal_withdraw(*, actor, proposal: Proposal, now: dt.datetime | None = No
             code="deadline_passed",
         )
     return _transition(proposal, actor=actor, to=Proposal.State.WITHDRAWN, action="proposal.withdraw")
+
+
+# ---- Formal review (形式审查), appeals (申诉): P4 — KRD-MGMT §36 ------------------------------
+
+MANUAL_CHECKS = [
+    "Materials are true and complete, with every signature and seal",
+    "The application fits the guide's direction",
+    "The budget follows the funds rules",
+]
+
+
+def _agency_of(actor, proposal: Proposal) -> bool:
+    return (
+        actor.has_role(Role.AGENCY.value) and actor.organisation_id == proposal.call.special_project.managing_agency_id
+    )
+
+
+@transaction.atomic
+def formal_review_open(*, actor, proposal: Proposal) -> FormalReview:
+    """Open the formal review of a received proposal, its checklist pre-filled by the
+    automatic checks (run again now) and the manual items left to the reviewer."""
+    proposal = _lock_proposal(proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    if proposal.state != Proposal.State.RECEIVED:
+        raise StateConflict(_("Only a received proposal is reviewed for form."), code="not_received")
+    existing = FormalReview.objects.filter(proposal=proposal).first()
+    if existing is not None:
+        return existing
+    findings = proposal_findings(proposal)
+    with translation.override(settings.LANGUAGE_CODE):
+        checklist = [
+            {
+                "item": _("Eligibility checks of the portal (P2)"),
+                "source": "auto",
+                "ok": not findings,
+                "note": "；".join(f"{f.message} {f.item}".strip() for f in findings),
+            },
+            *({"item": _(text), "source": "manual", "ok": None, "note": ""} for text in MANUAL_CHECKS),
+        ]
+    review = FormalReview.objects.create(proposal=proposal, checklist=checklist)
+    audit.record(actor=actor, action="formal_review.open", target=proposal, rule="P4")
+    return review
+
+
+@transaction.atomic
+def formal_review_decide(
+    *, actor, proposal: Proposal, passed: bool, reasons: str, manual: dict[int, bool] | None = None, now=None
+) -> FormalReview:
+    """Pass or fail; a failure needs reasons. The applicant sees both, and may appeal a
+    failure within the call's working days (P4 — KRD-MGMT §36)."""
+    now = now or timezone.now()
+    proposal = _lock_proposal(proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    review = FormalReview.objects.select_for_update().filter(proposal=proposal).first()
+    if review is None or proposal.state != Proposal.State.RECEIVED:
+        raise StateConflict(_("Open the formal review of a received proposal first."), code="no_formal_review")
+    if not passed and not reasons.strip():
+        raise ValidationError(
+            {"reasons": [_("A failed formal review needs its reasons: the applicant sees them (KRD-MGMT §36).")]}
+        )
+    for index, ok in (manual or {}).items():
+        if 0 <= index < len(review.checklist) and review.checklist[index]["source"] == "manual":
+            review.checklist[index]["ok"] = ok
+    review.result = FormalReview.Result.PASSED if passed else FormalReview.Result.FAILED
+    review.reasons = reasons.strip()
+    review.reviewer = actor
+    review.decided_at = now
+    if not passed:
+        review.appeal_until = deadlines.due_in_working_days(
+            timezone.localtime(now).date(), proposal.call.appeal_working_days
+        )
+    review.save()
+    _transition(
+        proposal,
+        actor=actor,
+        to=Proposal.State.FORMAL_PASSED if passed else Proposal.State.FORMAL_FAILED,
+        action="formal_review.decide",
+        rule="P4",
+    )
+    title = (
+        _("Your proposal passed formal review: %(title)s")
+        if passed
+        else _("Your proposal failed formal review: %(title)s")
+    ) % {"title": proposal.title}
+    notify(
+        recipients=[proposal.applicant],
+        title=title,
+        body=review.reasons,
+        link=reverse("projects:proposal_detail", args=[proposal.pk]),
+    )
+    return review
+
+
+@transaction.atomic
+def appeal_file(*, actor, proposal: Proposal, grounds: str, now=None) -> Appeal:
+    """The applicant appeals a failed formal review within the window (P4 — KRD-MGMT §36)."""
+    now = now or timezone.now()
+    proposal = _lock_proposal(proposal)
+    if proposal.applicant_id != actor.pk:
+        raise PermissionDenied
+    review = getattr(proposal, "formal_review", None)
+    if proposal.state != Proposal.State.FORMAL_FAILED or review is None:
+        raise StateConflict(_("Only a failed formal review can be appealed."), code="nothing_to_appeal")
+    if review.appeal_until and now > review.appeal_until:
+        raise RuleViolation(
+            "P4",
+            _("KRD-MGMT §36: appeals against this decision were accepted until %(until)s.")
+            % {"until": timezone.localtime(review.appeal_until).strftime("%Y-%m-%d %H:%M")},
+            code="appeal_window_closed",
+        )
+    if proposal.appeals.filter(outcome="").exists():
+        raise StateConflict(_("An appeal of this proposal is already awaiting its answer."), code="appeal_pending")
+    if not grounds.strip():
+        raise ValidationError({"grounds": [_("State the grounds of the appeal.")]})
+    appeal = Appeal.objects.create(proposal=proposal, grounds=grounds.strip(), filed_by=actor)
+    audit.record(
+        actor=actor, action="appeal.file", target=proposal, rule="P4", changes={"grounds": [None, appeal.grounds]}
+    )
+    agency_users = _role_users(proposal.call.special_project.managing_agency_id, Role.AGENCY.value)
+    notify(
+        recipients=agency_users,
+        title=_("An appeal awaits your answer: %(title)s") % {"title": proposal.title},
+        link=reverse("projects:proposal_detail", args=[proposal.pk]),
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_answer(*, actor, appeal: Appeal, upheld: bool, answer: str, now=None) -> Appeal:
+    """The agency answers; an upheld appeal passes the formal review."""
+    now = now or timezone.now()
+    appeal = Appeal.objects.select_for_update().select_related("proposal").get(pk=appeal.pk)
+    proposal = _lock_proposal(appeal.proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    if appeal.outcome:
+        raise StateConflict(_("This appeal has been answered."), code="appeal_answered")
+    if not answer.strip():
+        raise ValidationError({"answer": [_("Write the answer to the appeal.")]})
+    appeal.outcome = Appeal.Outcome.UPHELD if upheld else Appeal.Outcome.REJECTED
+    appeal.answer = answer.strip()
+    appeal.answered_by = actor
+    appeal.answered_at = now
+    appeal.save()
+    audit.record(
+        actor=actor, action="appeal.answer", target=proposal, rule="P4", changes={"outcome": [None, appeal.outcome]}
+    )
+    if upheld:
+        FormalReview.objects.filter(proposal=proposal).update(result=FormalReview.Result.PASSED)
+        _transition(proposal, actor=actor, to=Proposal.State.FORMAL_PASSED, action="appeal.upheld", rule="P4")
+    notify(
+        recipients=[proposal.applicant],
+        title=_("Your appeal was answered: %(title)s") % {"title": proposal.title},
+        body=appeal.answer,
+        link=reverse("projects:proposal_detail", args=[proposal.pk]),
+    )
+    return appeal
+
+
+def _role_users(organisation_id, role: str):
+    from accounts.models import User
+
+    return list(User.objects.filter(organisation_id=organisation_id, groups__name=role, is_active=True))
+
+
+# ---- Proposed list, compliance review, public notice, approval (P5 — KRD-MGMT §31–§33) -------
+
+
+@transaction.atomic
+def proposal_propose(*, actor, proposal: Proposal) -> Proposal:
+    """The agency puts a proposal that passed its reviews on its proposed list (KRD-MGMT §31)."""
+    proposal = _lock_proposal(proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    if proposal.state != Proposal.State.FORMAL_PASSED:
+        raise StateConflict(_("Only a proposal that passed formal review can be proposed."), code="not_formal_passed")
+    return _transition(proposal, actor=actor, to=Proposal.State.PROPOSED, action="proposal.propose", rule="P5")
+
+
+@transaction.atomic
+def compliance_approve(*, actor, call: Call, proposals: list[Proposal], now=None) -> PublicNotice:
+    """MOST's compliance review approves the proposed projects (KRD-MGMT §32); they go on public
+    notice for the call's working days (§33), with a timer that closes the notice."""
+    now = now or timezone.now()
+    if not actor.has_role(Role.MINISTRY.value):
+        raise PermissionDenied
+    locked = [_lock_proposal(proposal) for proposal in sorted(proposals, key=lambda p: p.pk)]
+    if not locked or any(p.call_id != call.pk or p.state != Proposal.State.PROPOSED for p in locked):
+        raise StateConflict(_("Only proposed projects of this call can pass compliance review."), code="not_proposed")
+    ends_at = deadlines.due_in_working_days(timezone.localtime(now).date(), call.public_notice_working_days)
+    with translation.override(settings.LANGUAGE_CODE):
+        notice = PublicNotice.objects.create(
+            call=call,
+            title=_("Public notice of the projects proposed under %(call)s") % {"call": call.title},
+            starts_at=now,
+            ends_at=ends_at,
+        )
+        notice.proposals.set(locked)
+        deadlines.obligation_ensure(
+            target=notice,
+            kind="public_notice_end",
+            period="",
+            due_at=ends_at,
+            title=_("End of %(notice)s") % {"notice": notice.title},
+            managing_organisation=call.special_project.managing_agency,
+            reminder_days=[],
+            link=reverse("projects:public_notice_detail", args=[notice.pk]),
+        )
+    for proposal in locked:
+        _transition(proposal, actor=actor, to=Proposal.State.IN_PUBLIC_NOTICE, action="compliance.approve", rule="P5")
+    audit.record(
+        actor=actor, action="public_notice.open", target=notice, rule="P5", changes={"ends_at": [None, ends_at]}
+    )
+    return notice
+
+
+@transaction.atomic
+def compliance_return(*, actor, proposal: Proposal, reason: str) -> Proposal:
+    """MOST returns a proposed project to the agency with its reasons (KRD-MGMT §32)."""
+    if not actor.has_role(Role.MINISTRY.value):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Give the reason for returning the proposal.")]})
+    proposal = _lock_proposal(proposal)
+    if proposal.state != Proposal.State.PROPOSED:
+        raise StateConflict(_("Only a proposed project is reviewed for compliance."), code="not_proposed")
+    proposal = _transition(
+        proposal,
+        actor=actor,
+        to=Proposal.State.FORMAL_PASSED,
+        action="compliance.return",
+        rule="P5",
+        returned_reason=reason.strip(),
+    )
+    notify(
+        recipients=_role_users(proposal.call.special_project.managing_agency_id, Role.AGENCY.value),
+        title=_("The ministry returned a proposed project: %(title)s") % {"title": proposal.title},
+        body=reason.strip(),
+        link=reverse("projects:proposal_detail", args=[proposal.pk]),
+    )
+    return proposal
+
+
+def public_notice_close(*, notice: PublicNotice) -> PublicNotice:
+    """Timer at the end of the notice period."""
+    with transaction.atomic():
+        notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+        if not notice.is_closed:
+            notice.is_closed = True
+            notice.save(update_fields=["is_closed"])
+            audit.record(actor=None, action="public_notice.close", target=notice, rule="P5")
+    return notice
+
+
+@transaction.atomic
+def objection_raise(*, actor, notice: PublicNotice, proposal: Proposal, text: str, now=None) -> Objection:
+    now = now or timezone.now()
+    if not actor.is_authenticated:
+        raise PermissionDenied
+    notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.is_closed or not (notice.starts_at <= now < notice.ends_at):
+        raise RuleViolation("P5", _("Objections are taken only while the public notice is open."), code="notice_closed")
+    if not notice.proposals.filter(pk=proposal.pk).exists():
+        raise PermissionDenied
+    if not text.strip():
+        raise ValidationError({"text": [_("Write the objection.")]})
+    objection = Objection.objects.create(notice=notice, proposal=proposal, raised_by=actor, text=text.strip())
+    audit.record(actor=actor, action="objection.raise", target=proposal, rule="P5")
+    notify(
+        recipients=_role_users(proposal.call.special_project.managing_agency_id, Role.AGENCY.value),
+        title=_("An objection was raised during the public notice: %(title)s") % {"title": proposal.title},
+        link=reverse("projects:proposal_detail", args=[proposal.pk]),
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_resolve(*, actor, objection: Objection, sustained: bool, resolution: str, now=None) -> Objection:
+    """The agency resolves an objection; a sustained one stops the project's approval."""
+    now = now or timezone.now()
+    objection = Objection.objects.select_for_update().select_related("proposal").get(pk=objection.pk)
+    proposal = _lock_proposal(objection.proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    if objection.resolved_at is not None:
+        raise StateConflict(_("This objection has been resolved."), code="objection_resolved")
+    if not resolution.strip():
+        raise ValidationError({"resolution": [_("Write how the objection was resolved.")]})
+    objection.is_sustained = sustained
+    objection.resolution = resolution.strip()
+    objection.resolved_by = actor
+    objection.resolved_at = now
+    objection.save()
+    audit.record(
+        actor=actor, action="objection.resolve", target=proposal, rule="P5", changes={"sustained": [None, sustained]}
+    )
+    if sustained:
+        _transition(proposal, actor=actor, to=Proposal.State.NOT_APPROVED, action="proposal.not_approved", rule="P5")
+    return objection
+
+
+def _next_project_number(call: Call) -> str:
+    """E.g. 2027YFA0500103: year, YF, the program letter, the special project and a sequence."""
+    letter = {"key_rd": "A", "major": "Z", "intl": "D"}.get(call.special_project.program.code, "X")
+    prefix = f"{call.year}YF{letter}{call.special_project_id % 100:02d}"
+    last = Project.objects.select_for_update().filter(number__startswith=prefix).order_by("-number").first()
+    sequence = int(last.number[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{sequence:05d}"
+
+
+@transaction.atomic
+def approval_issue(*, actor, proposal: Proposal, now=None) -> Project:
+    """The approval notice (立项通知) after a public notice that has ended without a sustained
+    objection: the project gets its number (P5 — KRD-MGMT §33)."""
+    now = now or timezone.now()
+    proposal = _lock_proposal(proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    notice = proposal.public_notices.order_by("-starts_at").first()
+    if proposal.state != Proposal.State.IN_PUBLIC_NOTICE or notice is None:
+        raise StateConflict(_("Only a project on public notice can be approved."), code="not_in_notice")
+    if now < notice.ends_at:
+        raise RuleViolation(
+            "P5",
+            _("KRD-MGMT §33: the public notice runs until %(until)s; approve after it ends.")
+            % {"until": timezone.localtime(notice.ends_at).strftime("%Y-%m-%d %H:%M")},
+            code="notice_running",
+        )
+    if proposal.objections.filter(resolved_at__isnull=True).exists():
+        raise StateConflict(_("Resolve every objection raised during the public notice first."), code="objections_open")
+    call = proposal.call
+    funds = proposal.subjects.aggregate(total=models.Sum("requested_funds"))["total"]
+    project = Project.objects.create(
+        program=call.special_project.program,
+        special_project=call.special_project,
+        number=_next_project_number(call),
+        title=proposal.title,
+        lead_unit=proposal.lead_unit,
+        leader=proposal.applicant,
+        managing_agency=call.special_project.managing_agency,
+        start_date=proposal.start_date or timezone.localdate(now),
+        end_date=proposal.end_date or add_months(proposal.start_date or timezone.localdate(now), 36),
+        proposal=proposal,
+    )
+    _transition(proposal, actor=actor, to=Proposal.State.APPROVED, action="approval.issue", rule="P5")
+    audit.record(
+        actor=actor,
+        action="project.create",
+        target=project,
+        rule="P5",
+        changes={"number": [None, project.number], "central_funds": [None, funds]},
+    )
+    notify(
+        recipients=[proposal.applicant],
+        title=_("Approval notice: %(title)s is approved as project %(number)s")
+        % {"title": proposal.title, "number": project.number},
+        link=reverse("projects:project_detail", args=[project.pk]),
+    )
+    project_obligations_ensure(project=project)
+    return project

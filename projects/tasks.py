@@ -20,3 +20,9 @@ def obligations_ensure() -> int:
 def close_call(obligation) -> None:
     """Timer of a call's closing obligation: the submission window closes (P1)."""
     services.call_close(call=obligation.target)
+
+
+@register_action("projects.close_public_notice")
+def close_public_notice(obligation) -> None:
+    """Timer at the end of a public notice (P5)."""
+    services.public_notice_close(notice=obligation.target)

@@ -27,3 +27,19 @@ urlpatterns += [
     path("proposals/<int:pk>/return/", views.proposal_return, name="proposal_return"),
     path("proposals/<int:pk>/withdraw/", views.proposal_withdraw, name="proposal_withdraw"),
 ]
+
+urlpatterns += [
+    path("proposals/<int:pk>/formal-review/open/", views.formal_review_open, name="formal_review_open"),
+    path("proposals/<int:pk>/formal-review/decide/", views.formal_review_decide, name="formal_review_decide"),
+    path("proposals/<int:pk>/appeal/", views.appeal_file, name="appeal_file"),
+    path("proposals/<int:pk>/appeals/<int:appeal_pk>/answer/", views.appeal_answer, name="appeal_answer"),
+    path("proposals/<int:pk>/propose/", views.proposal_propose, name="proposal_propose"),
+    path(
+        "proposals/<int:pk>/objections/<int:objection_pk>/resolve/", views.objection_resolve, name="objection_resolve"
+    ),
+    path("proposals/<int:pk>/approve/", views.approval_issue, name="approval_issue"),
+    path("calls/<int:pk>/compliance/", views.compliance_review, name="compliance_review"),
+    path("public-notices/", views.public_notice_list, name="public_notice_list"),
+    path("public-notices/<int:pk>/", views.public_notice_detail, name="public_notice_detail"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+]

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,13 +18,18 @@ from core.exceptions import RuleViolation, StateConflict
 from core.files import protected_file_response
 from projects import rules, selectors, services
 from projects.forms import (
+    AnswerForm,
+    AppealForm,
     AttachmentForm,
     CallDirectionForm,
     CallForm,
+    FormalReviewDecisionForm,
     IndicatorForm,
+    ObjectionForm,
     ParticipantUnitForm,
     PersonForm,
     ProposalBasicForm,
+    ResolveForm,
     ReturnForm,
     ScheduleForm,
     SubjectForm,
@@ -193,6 +200,16 @@ def _proposal_context(request, proposal, **forms_given):
         and request.user.organisation_id == proposal.recommending_department_id,
         "is_agency": selectors.call_is_managed_by(request.user, proposal.call),
         "return_form": ReturnForm(),
+        "formal_review": getattr(proposal, "formal_review", None),
+        "appeals": proposal.appeals.all(),
+        "objections": proposal.objections.select_related("raised_by"),
+        "notice": proposal.public_notices.order_by("-starts_at").first(),
+        "project": getattr(proposal, "project", None),
+        "decision_form": FormalReviewDecisionForm(),
+        "appeal_form": AppealForm(),
+        "answer_form": AnswerForm(),
+        "resolve_form": ResolveForm(),
+        "now": timezone.now(),
     }
     if editable:
         context["basic_form"] = forms_given.get("basic") or ProposalBasicForm(instance=proposal)
@@ -407,3 +424,226 @@ def proposal_return(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from error
     messages.success(request, _("The proposal was returned to its applicant."))
     return redirect("projects:proposal_list")
+
+
+# ---- Formal review, appeals, proposed list, compliance, public notice, approval --------------
+
+
+def _back(proposal, anchor: str = "") -> HttpResponse:
+    return redirect(f"{reverse('projects:proposal_detail', args=[proposal.pk])}{anchor}")
+
+
+def _report(request, call_service) -> bool:
+    """Run a service; show its refusal as a message. True when it went through."""
+    try:
+        call_service()
+    except PermissionDenied as error:
+        raise Http404 from error
+    except ValidationError as error:
+        for messages_of_field in error.message_dict.values():
+            for message in messages_of_field:
+                messages.error(request, message)
+    except (RuleViolation, StateConflict) as error:
+        messages.error(request, error.message)
+    else:
+        return True
+    return False
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def formal_review_open(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    _report(request, lambda: services.formal_review_open(actor=request.user, proposal=proposal))
+    return _back(proposal, "#formal-review")
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def formal_review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    form = FormalReviewDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose passed or failed."))
+        return _back(proposal, "#formal-review")
+    manual = {
+        int(key.split("_", 1)[1]): value == "1" for key, value in request.POST.items() if key.startswith("check_")
+    }
+    if _report(
+        request,
+        lambda: services.formal_review_decide(
+            actor=request.user,
+            proposal=proposal,
+            passed=form.cleaned_data["passed"],
+            reasons=form.cleaned_data["reasons"],
+            manual=manual,
+        ),
+    ):
+        messages.success(request, _("The formal review is decided; the applicant has been told."))
+    return _back(proposal, "#formal-review")
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def appeal_file(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    form = AppealForm(request.POST)
+    grounds = form.data.get("grounds", "")
+    if _report(request, lambda: services.appeal_file(actor=request.user, proposal=proposal, grounds=grounds)):
+        messages.success(request, _("Your appeal was filed."))
+    return _back(proposal, "#formal-review")
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def appeal_answer(request: HttpRequest, pk: int, appeal_pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    appeal = proposal.appeals.filter(pk=appeal_pk).first()
+    if appeal is None:
+        raise Http404
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an outcome and write the answer."))
+        return _back(proposal, "#formal-review")
+    if _report(
+        request,
+        lambda: services.appeal_answer(
+            actor=request.user, appeal=appeal, upheld=form.cleaned_data["upheld"], answer=form.cleaned_data["answer"]
+        ),
+    ):
+        messages.success(request, _("The appeal is answered."))
+    return _back(proposal, "#formal-review")
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def proposal_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    if _report(request, lambda: services.proposal_propose(actor=request.user, proposal=proposal)):
+        messages.success(request, _("Put on the proposed list for the ministry's compliance review."))
+    return _back(proposal)
+
+
+@require_http_methods(["GET", "POST"])
+@declare_access(roles("ministry", object_scoped=True))
+def compliance_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """MOST's compliance review of a call's proposed projects (KRD-MGMT §32)."""
+    call = selectors.call_get_for_user(request.user, pk)
+    proposed = selectors.proposals_for_user(request.user).filter(call=call, state=Proposal.State.PROPOSED)
+    if request.method == "POST":
+        if request.POST.get("return_id"):
+            proposal = proposed.filter(pk=request.POST["return_id"]).first()
+            if proposal is None:
+                raise Http404
+            if _report(
+                request,
+                lambda: services.compliance_return(
+                    actor=request.user, proposal=proposal, reason=request.POST.get("reason", "")
+                ),
+            ):
+                messages.success(request, _("Returned to the agency."))
+        else:
+            chosen = list(proposed.filter(pk__in=request.POST.getlist("approve")))
+            if _report(request, lambda: services.compliance_approve(actor=request.user, call=call, proposals=chosen)):
+                messages.success(request, _("Approved: the projects are on public notice."))
+        return redirect("projects:compliance_review", pk=call.pk)
+    return render(
+        request,
+        "projects/compliance_review.html",
+        {"call": call, "proposed": proposed.annotate(central_funds=Sum("subjects__requested_funds"))},
+    )
+
+
+@require_GET
+@declare_access(PUBLIC)
+def public_notice_list(request: HttpRequest) -> HttpResponse:
+    notices = selectors.public_notices_for_public().order_by("-starts_at")
+    return render(request, "projects/public_notice_list.html", {"notices": notices, "now": timezone.now()})
+
+
+@require_http_methods(["GET", "POST"])
+@declare_access(PUBLIC)  # a secret call has no public notice page: 404
+def public_notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = selectors.public_notices_for_public().filter(pk=pk).first()
+    if notice is None:
+        raise Http404
+    form = ObjectionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if form.is_valid():
+            proposal = notice.proposals.filter(pk=form.cleaned_data["proposal"]).first()
+            if proposal is None:
+                raise Http404
+            if _report(
+                request,
+                lambda: services.objection_raise(
+                    actor=request.user, notice=notice, proposal=proposal, text=form.cleaned_data["text"]
+                ),
+            ):
+                messages.success(request, _("Your objection was received; the agency will resolve it."))
+            return redirect("projects:public_notice_detail", pk=notice.pk)
+    now = timezone.now()
+    return render(
+        request,
+        "projects/public_notice_detail.html",
+        {
+            "notice": notice,
+            "entries": selectors.public_notice_entries(notice),
+            "is_open": not notice.is_closed and notice.starts_at <= now < notice.ends_at,
+        },
+    )
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def objection_resolve(request: HttpRequest, pk: int, objection_pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    objection = proposal.objections.filter(pk=objection_pk).first()
+    if objection is None:
+        raise Http404
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision and write the resolution."))
+        return _back(proposal, "#notice")
+    _report(
+        request,
+        lambda: services.objection_resolve(
+            actor=request.user,
+            objection=objection,
+            sustained=form.cleaned_data["sustained"],
+            resolution=form.cleaned_data["resolution"],
+        ),
+    )
+    return _back(proposal, "#notice")
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def approval_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    try:
+        project = services.approval_issue(actor=request.user, proposal=proposal)
+    except PermissionDenied as error:
+        raise Http404 from error
+    except (RuleViolation, StateConflict) as error:
+        messages.error(request, error.message)
+        return _back(proposal, "#notice")
+    messages.success(request, _("Approval notice issued: project %(number)s.") % {"number": project.number})
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+@require_GET
+@declare_access(roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True))
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = selectors.projects_for_user(request.user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "funding_label": rules.funding_label(program_code=project.program.code, project_number=project.number),
+        },
+    )

@@ -88,7 +88,46 @@ def _proposal(objects, user):
         lead_unit = user.organisation if user.has_role("unit_admin") else proposal.lead_unit
         Proposal.objects.filter(pk=proposal.pk).update(state=state, lead_unit=lead_unit)
     attachment = proposal.attachments.first()
-    return {"pk": proposal.pk, "attachment_pk": attachment.pk if attachment else 0, "part": "indicator"}
+    from projects.models import Appeal, Objection, PublicNotice
+
+    appeal = Appeal.objects.create(proposal=proposal, grounds="矩阵测试", filed_by=applicant)
+    notice = PublicNotice.objects.create(
+        call=call, title="矩阵公示", starts_at=call.published_at, ends_at=call.closes_at
+    )
+    objection = Objection.objects.create(notice=notice, proposal=proposal, raised_by=applicant, text="矩阵测试")
+    return {
+        "pk": proposal.pk,
+        "attachment_pk": attachment.pk if attachment else 0,
+        "part": "indicator",
+        "appeal_pk": appeal.pk,
+        "objection_pk": objection.pk,
+    }
+
+
+def _public_notice(objects, user):
+    from projects.models import PublicNotice
+    from projects.tests.builders import open_call
+
+    call = open_call()
+    return {
+        "pk": PublicNotice.objects.create(
+            call=call, title="公示", starts_at=call.published_at, ends_at=call.closes_at
+        ).pk
+    }
+
+
+def _project(objects, user):
+    """A project the user may open: led by them, of their unit, or managed by their agency."""
+    from projects.tests.factories import ProjectFactory
+
+    fields = {}
+    if user is not None and user.has_role("applicant"):
+        fields["leader"] = user
+    if user is not None and user.has_role("unit_admin"):
+        fields["lead_unit"] = user.organisation
+    if user is not None and user.has_role("agency"):
+        fields["managing_agency"] = user.organisation
+    return {"pk": ProjectFactory(**fields).pk}
 
 
 def _proposal_kwargs(*names):
@@ -124,6 +163,16 @@ SAMPLE_KWARGS = {
     "projects:proposal_recommend": _proposal_kwargs("pk"),
     "projects:proposal_return": _proposal_kwargs("pk"),
     "projects:proposal_withdraw": _proposal_kwargs("pk"),
+    "projects:formal_review_open": _proposal_kwargs("pk"),
+    "projects:formal_review_decide": _proposal_kwargs("pk"),
+    "projects:appeal_file": _proposal_kwargs("pk"),
+    "projects:appeal_answer": _proposal_kwargs("pk", "appeal_pk"),
+    "projects:proposal_propose": _proposal_kwargs("pk"),
+    "projects:objection_resolve": _proposal_kwargs("pk", "objection_pk"),
+    "projects:approval_issue": _proposal_kwargs("pk"),
+    "projects:compliance_review": _call,
+    "projects:public_notice_detail": _public_notice,
+    "projects:project_detail": _project,
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its
