@@ -46,6 +46,11 @@ class ProjectsConfig(AppConfig):
                 action="projects.close_public_notice",
             )
         )
+        register_kind(
+            ObligationKind(
+                code="task_book_confirmation", label=_("Task book signature"), rule="P5", article="KRD-MGMT §33"
+            )
+        )
         beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)
 
         from projects import tasks  # noqa: F401 - registers the timer actions

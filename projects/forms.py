@@ -13,6 +13,7 @@ from projects.models import (
     ScheduleItem,
     SpecialProject,
     Subject,
+    TaskBook,
 )
 
 
@@ -220,3 +221,10 @@ class ResolveForm(forms.Form):
         widget=forms.RadioSelect,
     )
     resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TaskBookForm(forms.ModelForm):
+    class Meta:
+        model = TaskBook
+        fields = ["goals", "schedule", "report_plan", "ip_goals", "confidentiality_agreement"]
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields}

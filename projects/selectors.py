@@ -109,3 +109,16 @@ def projects_for_user(user) -> QuerySet:
         if user.has_role("agency"):
             visible |= Q(managing_agency_id=user.organisation_id)
     return projects.filter(visible)
+
+
+def task_books_for_user(user) -> QuerySet:
+    """Task books of projects the user may open, and those where the user's unit is a party."""
+    from projects.models import TaskBook
+
+    books = TaskBook.objects.select_related("project__program", "project__leader", "subject", "party_a", "party_b")
+    if not user.is_authenticated:
+        return books.none()
+    visible = Q(project__in=projects_for_user(user).values("pk"))
+    if user.organisation_id:
+        visible |= Q(party_a_id=user.organisation_id) | Q(party_b_id=user.organisation_id)
+    return books.filter(visible)

@@ -43,3 +43,11 @@ urlpatterns += [
     path("public-notices/<int:pk>/", views.public_notice_detail, name="public_notice_detail"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
 ]
+
+urlpatterns += [
+    path("task-books/<int:pk>/", views.task_book_detail, name="task_book_detail"),
+    path("task-books/<int:pk>/save/", views.task_book_save, name="task_book_save"),
+    path("task-books/<int:pk>/indicators/<int:indicator_pk>/", views.task_book_indicator, name="task_book_indicator"),
+    path("task-books/<int:pk>/pdf/", views.task_book_pdf, name="task_book_pdf"),
+    path("task-books/<int:pk>/<slug:action>/", views.task_book_action, name="task_book_action"),
+]

@@ -33,8 +33,9 @@ from projects.forms import (
     ReturnForm,
     ScheduleForm,
     SubjectForm,
+    TaskBookForm,
 )
-from projects.models import Call, Pledge, Proposal
+from projects.models import Call, Pledge, Proposal, TaskBook
 
 
 @require_GET
@@ -433,12 +434,15 @@ def _back(proposal, anchor: str = "") -> HttpResponse:
     return redirect(f"{reverse('projects:proposal_detail', args=[proposal.pk])}{anchor}")
 
 
-def _report(request, call_service) -> bool:
-    """Run a service; show its refusal as a message. True when it went through."""
+def _report(request, call_service, *, object_is_visible: bool = False) -> bool:
+    """Run a service; show its refusal as a message. True when it went through. A permission
+    refusal is a 404, unless the user may see the object anyway (then it is a message)."""
     try:
         call_service()
     except PermissionDenied as error:
-        raise Http404 from error
+        if not object_is_visible:
+            raise Http404 from error
+        messages.error(request, _("Your role cannot do this on this task book."))
     except ValidationError as error:
         for messages_of_field in error.message_dict.values():
             for message in messages_of_field:
@@ -645,5 +649,100 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "project": project,
             "funding_label": rules.funding_label(program_code=project.program.code, project_number=project.number),
+            "task_books": selectors.task_books_for_user(request.user).filter(project=project),
         },
     )
+
+
+# ---- Task books ------------------------------------------------------------------------------
+
+TASK_BOOK_ROLES = ("applicant", "unit_admin", "agency", "ministry", "admin")
+
+
+def _task_book(request, pk):
+    book = selectors.task_books_for_user(request.user).filter(pk=pk).first()
+    if book is None:
+        raise Http404
+    return book
+
+
+@require_GET
+@declare_access(roles(*TASK_BOOK_ROLES, object_scoped=True))
+def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    book = _task_book(request, pk)
+    is_leader = book.project.leader_id == request.user.pk
+    return render(
+        request,
+        "projects/task_book_detail.html",
+        {
+            "book": book,
+            "indicators": book.indicators.select_related("applied"),
+            "editable": is_leader and book.state == book.State.DRAFT,
+            "form": TaskBookForm(instance=book),
+            "is_agency": request.user.has_role("agency")
+            and request.user.organisation_id == book.project.managing_agency_id,
+        },
+    )
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def task_book_save(request: HttpRequest, pk: int) -> HttpResponse:
+    book = _task_book(request, pk)
+    form = TaskBookForm(request.POST, instance=TaskBook.objects.get(pk=book.pk))
+    if form.is_valid() and _report(
+        request,
+        lambda: services.task_book_save(
+            actor=request.user, book=book, **{name: form.cleaned_data[name] for name in form.changed_data}
+        ),
+    ):
+        messages.success(request, _("Saved."))
+    return redirect("projects:task_book_detail", pk=book.pk)
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def task_book_indicator(request: HttpRequest, pk: int, indicator_pk: int) -> HttpResponse:
+    book = _task_book(request, pk)
+    indicator = book.indicators.filter(pk=indicator_pk).first()
+    if indicator is None:
+        raise Http404
+    if _report(
+        request,
+        lambda: services.task_book_indicator_set(
+            actor=request.user, indicator=indicator, target_value=request.POST.get("target_value", "").strip()
+        ),
+    ):
+        messages.success(request, _("Indicator updated."))
+    return redirect("projects:task_book_detail", pk=book.pk)
+
+
+@require_POST
+@declare_access(roles(*TASK_BOOK_ROLES, object_scoped=True))
+def task_book_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """submit (leader), agree / return (agency), sign (either party)."""
+    book = _task_book(request, pk)
+    actions = {
+        "submit": lambda: services.task_book_submit(actor=request.user, book=book),
+        "agree": lambda: services.task_book_review(actor=request.user, book=book, agreed=True),
+        "return": lambda: services.task_book_review(
+            actor=request.user, book=book, agreed=False, comment=request.POST.get("comment", "")
+        ),
+        "sign": lambda: services.task_book_sign(actor=request.user, book=book),
+    }
+    if action not in actions:
+        raise Http404
+    if _report(request, actions[action], object_is_visible=True):
+        messages.success(request, _("Done."))
+    return redirect("projects:task_book_detail", pk=book.pk)
+
+
+@require_GET
+@declare_access(roles(*TASK_BOOK_ROLES, object_scoped=True))
+def task_book_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    from projects.documents import task_book_pdf as render_task_book
+
+    book = _task_book(request, pk)
+    response = HttpResponse(render_task_book(book), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="task-book-{book.project.number}-{book.pk}.pdf"'
+    return response

@@ -138,6 +138,27 @@ def _proposal_kwargs(*names):
     return sample
 
 
+def _task_book(objects, user):
+    """A task book the user may open (through its project) with one indicator."""
+    from projects.models import TaskBook, TaskBookIndicator
+
+    project_id = _project(objects, user)["pk"]
+    from projects.models import Project
+
+    project = Project.objects.get(pk=project_id)
+    book = TaskBook.objects.create(project=project, party_a=project.managing_agency, party_b=project.lead_unit)
+    indicator = TaskBookIndicator.objects.create(task_book=book, name="指标", target_value="3")
+    return {"pk": book.pk, "indicator_pk": indicator.pk, "action": "submit"}
+
+
+def _task_book_kwargs(*names):
+    def sample(objects, user):
+        kwargs = _task_book(objects, user)
+        return {name: kwargs[name] for name in names}
+
+    return sample
+
+
 SAMPLE_KWARGS = {
     "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
@@ -173,6 +194,11 @@ SAMPLE_KWARGS = {
     "projects:compliance_review": _call,
     "projects:public_notice_detail": _public_notice,
     "projects:project_detail": _project,
+    "projects:task_book_detail": _task_book_kwargs("pk"),
+    "projects:task_book_save": _task_book_kwargs("pk"),
+    "projects:task_book_indicator": _task_book_kwargs("pk", "indicator_pk"),
+    "projects:task_book_pdf": _task_book_kwargs("pk"),
+    "projects:task_book_action": _task_book_kwargs("pk", "action"),
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its

@@ -107,3 +107,22 @@ def test_p11_funding_labels():
         "国家国际科技合作专项资助（2026DFA1）"
     )
     assert rules.funding_label(program_code="major", project_number="2026ZX01") == "国家科技重大专项资助（2026ZX01）"
+
+
+@pytest.mark.parametrize(
+    ("applied", "proposed", "lower_is_better", "weakened"),
+    [
+        ("≥3 条", "≥3 条", False, False),
+        ("≥3 条", "≥4 条", False, False),
+        ("≥3 条", "≥2 条", False, True),
+        ("不少于5篇", "不少于4.9篇", False, True),
+        ("误差≤0.5%", "误差≤0.4%", True, False),
+        ("误差≤0.5%", "误差≤0.6%", True, True),
+        ("形成技术规范", "形成技术规范", False, False),
+        ("形成技术规范", "形成技术规范草案", False, True),
+        ("1,000 台", "999 台", False, True),
+    ],
+)
+def test_p5_task_book_indicator_may_not_be_weaker(applied, proposed, lower_is_better, weakened):
+    """P5 — KRD-MGMT §33."""
+    assert rules.indicator_is_weakened(applied=applied, proposed=proposed, lower_is_better=lower_is_better) is weakened
