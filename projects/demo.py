@@ -42,4 +42,35 @@ def load() -> int:
         )
     for project in Project.objects.filter(state=Project.State.ACTIVE):
         services.project_obligations_ensure(project=project)
+    load_open_call()
     return created
+
+
+def load_open_call() -> None:
+    """An open one-round call of 合成生物学, so that applicants can file in the demo."""
+    from django.utils import timezone
+
+    from projects.models import Call
+
+    agency_user = User.objects.filter(username="agency").first()
+    special = SpecialProject.objects.filter(name="合成生物学").first()
+    if agency_user is None or special is None or Call.objects.filter(special_project=special, year=2027).exists():
+        return
+    call = services.call_create(
+        actor=agency_user,
+        special_project=special,
+        title="“合成生物学”重点专项2027年度项目申报指南",
+        year=2027,
+        summary="围绕人工基因组合成、基因编辑与调控、合成生物制造等方向部署项目。",
+        closes_at=timezone.now() + dt.timedelta(days=60),
+        mode=Call.Mode.ONE_ROUND,
+        leader_max_age=60,
+        max_subjects=6,
+        max_units_per_subject=4,
+        max_participations=2,
+        directions=[
+            {"code": "1.1", "title": "人工基因组的设计与合成", "planned_projects": 3, "budget_outline": "60000000.00"},
+            {"code": "2.1", "title": "合成生物制造关键酶的设计", "planned_projects": 2},
+        ],
+    )
+    services.call_publish(actor=agency_user, call=call)

@@ -8,6 +8,16 @@ from django.http import Http404
 from projects.models import Call, Proposal
 
 OVERSIGHT_ROLES = frozenset({"ministry", "admin"})
+# From its receipt on, a proposal is in the hands of the agency that manages the call.
+AGENCY_VISIBLE_STATES = (
+    Proposal.State.RECEIVED,
+    Proposal.State.FORMAL_PASSED,
+    Proposal.State.FORMAL_FAILED,
+    Proposal.State.PROPOSED,
+    Proposal.State.IN_PUBLIC_NOTICE,
+    Proposal.State.APPROVED,
+    Proposal.State.NOT_APPROVED,
+)
 
 
 def calls_for_user(user) -> QuerySet[Call]:
@@ -65,7 +75,9 @@ def proposals_for_user(user) -> QuerySet[Proposal]:
                 state__in=[Proposal.State.UNIT_SUBMITTED, Proposal.State.RECEIVED],
             )
         if user.has_role("agency"):
-            visible |= Q(call__special_project__managing_agency_id=user.organisation_id, state=Proposal.State.RECEIVED)
+            visible |= Q(
+                call__special_project__managing_agency_id=user.organisation_id, state__in=AGENCY_VISIBLE_STATES
+            )
     return proposals.filter(visible)
 
 

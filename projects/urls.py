@@ -51,3 +51,7 @@ urlpatterns += [
     path("task-books/<int:pk>/pdf/", views.task_book_pdf, name="task_book_pdf"),
     path("task-books/<int:pk>/<slug:action>/", views.task_book_action, name="task_book_action"),
 ]
+
+urlpatterns += [
+    path("proposals/<int:pk>/people/<int:person_pk>/", views.proposal_person_edit, name="proposal_person_edit"),
+]

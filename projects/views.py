@@ -746,3 +746,26 @@ def task_book_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(render_task_book(book), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="task-book-{book.project.number}-{book.pk}.pdf"'
     return response
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def proposal_person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    """Correct a team member (e.g. complete the project leader's ID and birth date)."""
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    person = proposal.people.filter(pk=person_pk).first()
+    if person is None:
+        raise Http404
+    form = PersonForm(request.POST, instance=proposal.people.get(pk=person.pk), proposal=proposal)
+    if not form.is_valid():
+        return render(
+            request, "projects/proposal_detail.html", _proposal_context(request, proposal, person=form), status=400
+        )
+    if _report(
+        request,
+        lambda: services.proposal_person_save(
+            actor=request.user, proposal=proposal, person=person, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, _("Saved."))
+    return _back(proposal, "#person")

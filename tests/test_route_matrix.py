@@ -101,6 +101,7 @@ def _proposal(objects, user):
         "part": "indicator",
         "appeal_pk": appeal.pk,
         "objection_pk": objection.pk,
+        "person_pk": proposal.people.first().pk,
     }
 
 
@@ -194,6 +195,7 @@ SAMPLE_KWARGS = {
     "projects:compliance_review": _call,
     "projects:public_notice_detail": _public_notice,
     "projects:project_detail": _project,
+    "projects:proposal_person_edit": _proposal_kwargs("pk", "person_pk"),
     "projects:task_book_detail": _task_book_kwargs("pk"),
     "projects:task_book_save": _task_book_kwargs("pk"),
     "projects:task_book_indicator": _task_book_kwargs("pk", "indicator_pk"),

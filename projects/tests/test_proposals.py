@@ -256,3 +256,16 @@ def test_who_sees_which_proposals():
     services.proposal_unit_submit(actor=their_unit_admin, proposal=theirs)
     assert list(selectors.proposals_for_user(agency)) == [theirs]
     assert list(selectors.proposals_for_user(UserFactory(roles=["expert"]))) == []
+
+
+def test_the_agency_keeps_seeing_a_proposal_after_deciding_on_it():
+    call = open_call()
+    proposal = complete_proposal(call)
+    services.proposal_submit(actor=proposal.applicant, proposal=proposal)
+    services.proposal_unit_submit(
+        actor=UserFactory(organisation=proposal.lead_unit, roles=["unit_admin"]), proposal=proposal
+    )
+    agency = UserFactory(organisation=call.special_project.managing_agency, roles=["agency"])
+    services.formal_review_open(actor=agency, proposal=proposal)
+    services.formal_review_decide(actor=agency, proposal=proposal, passed=False, reasons="材料不全")
+    assert list(selectors.proposals_for_user(agency)) == [proposal]
