@@ -10,12 +10,26 @@ from rest_framework.routers import SimpleRouter
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
-from projects.api import CallViewSet
+from projects.api import (
+    AppealViewSet,
+    CallViewSet,
+    FormalReviewViewSet,
+    ProjectViewSet,
+    ProposalViewSet,
+    PublicNoticeViewSet,
+    TaskBookViewSet,
+)
 
 router = SimpleRouter()
 router.register("obligations", ObligationViewSet, basename="obligation")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("calls", CallViewSet, basename="call")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("formal-reviews", FormalReviewViewSet, basename="formal-review")
+router.register("appeals", AppealViewSet, basename="appeal")
+router.register("public-notices", PublicNoticeViewSet, basename="public-notice")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("task-books", TaskBookViewSet, basename="task-book")
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),

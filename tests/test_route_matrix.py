@@ -95,8 +95,12 @@ def _proposal(objects, user):
         call=call, title="矩阵公示", starts_at=call.published_at, ends_at=call.closes_at
     )
     objection = Objection.objects.create(notice=notice, proposal=proposal, raised_by=applicant, text="矩阵测试")
+    from projects.models import FormalReview
+
+    review = FormalReview.objects.create(proposal=proposal, checklist=[])
     return {
         "pk": proposal.pk,
+        "review_pk": review.pk,
         "attachment_pk": attachment.pk if attachment else 0,
         "part": "indicator",
         "appeal_pk": appeal.pk,
@@ -196,6 +200,18 @@ SAMPLE_KWARGS = {
     "projects:public_notice_detail": _public_notice,
     "projects:project_detail": _project,
     "projects:proposal_person_edit": _proposal_kwargs("pk", "person_pk"),
+    **{
+        f"api:proposal-{name}": _proposal_kwargs("pk")
+        for name in ("detail", "recommend", "return-to-applicant", "submit", "unit-submit", "withdraw")
+    },
+    "api:formal-review-detail": lambda objects, user: {"pk": _proposal(objects, user)["review_pk"]},
+    "api:formal-review-decide": lambda objects, user: {"pk": _proposal(objects, user)["review_pk"]},
+    "api:appeal-detail": lambda objects, user: {"pk": _proposal(objects, user)["appeal_pk"]},
+    "api:appeal-answer": lambda objects, user: {"pk": _proposal(objects, user)["appeal_pk"]},
+    "api:public-notice-detail": _public_notice,
+    "api:project-detail": _project,
+    "api:task-book-detail": _task_book_kwargs("pk"),
+    "api:task-book-confirm": _task_book_kwargs("pk"),
     "projects:task_book_detail": _task_book_kwargs("pk"),
     "projects:task_book_save": _task_book_kwargs("pk"),
     "projects:task_book_indicator": _task_book_kwargs("pk", "indicator_pk"),
