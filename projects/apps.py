@@ -51,6 +51,14 @@ class ProjectsConfig(AppConfig):
                 code="task_book_confirmation", label=_("Task book signature"), rule="P5", article="KRD-MGMT §33"
             )
         )
+        register_kind(
+            ObligationKind(
+                code="formal_application",
+                label=_("Formal application after the shortlist"),
+                rule="P3",
+                article="KRD-MGMT §28",
+            )
+        )
         beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)
 
         from projects import tasks  # noqa: F401 - registers the timer actions

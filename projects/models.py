@@ -141,7 +141,7 @@ class Call(models.Model):
         max_digits=3,
         decimal_places=1,
         default=3,
-        help_text=_("First-round shortlist as a multiple of the planned number of projects, 3 to 4 (KRD-MGMT §27)."),
+        help_text=_("First-round shortlist as a multiple of the planned number of projects, 3 to 4 (KRD-MGMT §28)."),
     )
     formal_window_days = models.PositiveSmallIntegerField(
         _("days to file the formal application"),
@@ -265,6 +265,8 @@ class Proposal(models.Model):
         IN_PUBLIC_NOTICE = "in_public_notice", _("in public notice")
         APPROVED = "approved", _("approved")
         NOT_APPROVED = "not_approved", _("not approved")
+        SHORTLISTED = "shortlisted", _("shortlisted: invited to file the formal application")
+        NOT_SHORTLISTED = "not_shortlisted", _("not shortlisted")
 
     call = models.ForeignKey(Call, verbose_name=_("call guide"), on_delete=models.PROTECT, related_name="proposals")
     direction = models.ForeignKey(
@@ -304,6 +306,20 @@ class Proposal(models.Model):
         limit_choices_to={"kind": Organisation.Kind.RECOMMENDING_DEPARTMENT},
     )
     returned_reason = models.TextField(_("reason for return"), blank=True)
+    pre_proposal = models.OneToOneField(
+        "self",
+        verbose_name=_("pre-application"),
+        on_delete=models.PROTECT,
+        related_name="formal_proposal",
+        null=True,
+        blank=True,
+    )
+    first_round_score = models.DecimalField(
+        _("first-round score"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    formal_due_at = models.DateTimeField(
+        _("formal application due"), null=True, blank=True, help_text=_("Set on a shortlisted pre-application (P3).")
+    )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

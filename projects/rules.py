@@ -66,14 +66,14 @@ def leader_age_is_allowed(*, birth_date: dt.date, guide_year: int, max_age: int)
 
 
 def shortlist_size(*, planned_projects: int, factor) -> int:
-    """P3 — KRD-MGMT §27: the first round keeps factor × planned projects (3–4×), rounded up."""
+    """P3 — KRD-MGMT §28: the first round keeps factor × planned projects (3–4×), rounded up."""
     from decimal import ROUND_CEILING, Decimal
 
     return int((Decimal(planned_projects) * Decimal(str(factor))).to_integral_value(rounding=ROUND_CEILING))
 
 
 def first_round_is_skipped(*, pre_applications: int, planned_projects: int, factor) -> bool:
-    """P3 — KRD-MGMT §27: with fewer pre-applications than the shortlist, no first round."""
+    """P3 — KRD-MGMT §29: with fewer pre-applications than the shortlist, no first round."""
     return pre_applications < shortlist_size(planned_projects=planned_projects, factor=factor)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -635,8 +636,20 @@ def _refuse_if_findings(findings: list[rules.Finding]) -> None:
         )
 
 
-def _refuse_after_deadline(call: Call, step: str, now: dt.datetime) -> None:
-    """P1 — the closing moment, enforced on the server for the step the call names."""
+def _refuse_after_deadline(proposal: Proposal, step: str, now: dt.datetime) -> None:
+    """P1 — the closing moment, enforced on the server for the step the call names; for the
+    formal application of a two-round call, the invitation's window (P3)."""
+    call = proposal.call
+    if proposal.pre_proposal_id is not None:
+        due = proposal.pre_proposal.formal_due_at
+        if call.deadline_step == step and due is not None and now >= due:
+            raise RuleViolation(
+                "P3",
+                _("KRD-MGMT §28: the formal application was due by %(due)s.")
+                % {"due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
+                code="deadline_passed",
+            )
+        return
     if call.deadline_step == step and now >= call.closes_at:
         raise RuleViolation(
             "P1",
@@ -669,7 +682,7 @@ def proposal_submit(*, actor, proposal: Proposal, now: dt.datetime | None = None
     now = now or timezone.now()
     proposal = _lock_proposal(proposal)
     _require_editable_by(actor, proposal)
-    _refuse_after_deadline(proposal.call, Call.DeadlineStep.APPLICANT, now)
+    _refuse_after_deadline(proposal, Call.DeadlineStep.APPLICANT, now)
     if proposal.call.state == Call.State.DRAFT:
         raise StateConflict(_("This call is not open for applications."), code="call_not_open")
     _refuse_if_findings(proposal_findings(proposal))
@@ -710,7 +723,7 @@ def proposal_unit_submit(*, actor, proposal: Proposal, now: dt.datetime | None =
         raise StateConflict(
             _("Only a proposal submitted by its applicant can be submitted by the unit."), code="not_submitted"
         )
-    _refuse_after_deadline(proposal.call, Call.DeadlineStep.UNIT, now)
+    _refuse_after_deadline(proposal, Call.DeadlineStep.UNIT, now)
     _refuse_if_findings(proposal_findings(proposal))
     if proposal.call.requires_recommendation:
         if proposal.recommending_department_id is None:
@@ -1402,3 +1415,210 @@ def task_book_sign(*, actor, book: TaskBook, now=None) -> TaskBook:
         ):
             deadlines.obligation_complete(obligation=obligation, actor=actor)
     return book
+
+
+# ---- Two rounds (P3 — KRD-MGMT §26–§29) ----------------------------------------------------
+
+
+@transaction.atomic
+def first_round_score_set(*, actor, proposal: Proposal, score) -> Proposal:
+    """The agency records a pre-application's first-round result (until the reviews engine
+    feeds it)."""
+    proposal = _lock_proposal(proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    if proposal.stage != Proposal.Stage.PRE or proposal.state != Proposal.State.FORMAL_PASSED:
+        raise StateConflict(
+            _("A first-round result is recorded for a pre-application that passed formal review."),
+            code="not_first_round",
+        )
+    before = proposal.first_round_score
+    proposal.first_round_score = score
+    proposal.save(update_fields=["first_round_score", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="first_round.score",
+        target=proposal,
+        rule="P3",
+        changes={"first_round_score": [before, score]},
+    )
+    return proposal
+
+
+@dataclass(frozen=True)
+class ShortlistOutcome:
+    direction: str
+    candidates: int
+    size: int
+    first_round_skipped: bool
+    shortlisted: list[int]
+
+
+@transaction.atomic
+def shortlist_make(*, actor, call: Call, now=None) -> list[ShortlistOutcome]:
+    """P3 — KRD-MGMT §28–§29: per direction, keep factor × planned projects by first-round
+    result; with fewer pre-applications than that, the first round is skipped and all go on.
+    The shortlisted are invited to file the formal application within the call's window."""
+    now = now or timezone.now()
+    call = Call.objects.select_for_update().select_related("special_project").get(pk=call.pk)
+    if not (actor.has_role(Role.AGENCY.value) and actor.organisation_id == call.special_project.managing_agency_id):
+        raise PermissionDenied
+    if call.mode != Call.Mode.TWO_ROUND:
+        raise StateConflict(_("Only a two-round call has a first-round shortlist."), code="not_two_round")
+    if now < call.closes_at:
+        raise StateConflict(_("Pre-applications are still open."), code="call_open")
+    outcomes = []
+    formal_due = deadlines.due_in_calendar_days(timezone.localtime(now).date(), call.formal_window_days)
+    for direction in call.directions.all():
+        candidates = list(
+            Proposal.objects.select_for_update()
+            .filter(call=call, direction=direction, stage=Proposal.Stage.PRE, state=Proposal.State.FORMAL_PASSED)
+            .order_by("pk")
+        )
+        size = rules.shortlist_size(planned_projects=direction.planned_projects, factor=call.shortlist_factor)
+        skipped = rules.first_round_is_skipped(
+            pre_applications=len(candidates), planned_projects=direction.planned_projects, factor=call.shortlist_factor
+        )
+        if skipped:
+            chosen = candidates
+        else:
+            unscored = [p for p in candidates if p.first_round_score is None]
+            if unscored:
+                raise RuleViolation(
+                    "P3",
+                    _(
+                        "KRD-MGMT §28: enter the first-round result of every pre-application of direction %(direction)s first."
+                    )
+                    % {"direction": direction.code},
+                    code="first_round_incomplete",
+                )
+            chosen = sorted(candidates, key=lambda p: (-p.first_round_score, p.pk))[:size]
+        chosen_ids = {p.pk for p in chosen}
+        for proposal in candidates:
+            if proposal.pk in chosen_ids:
+                _transition(
+                    proposal,
+                    actor=actor,
+                    to=Proposal.State.SHORTLISTED,
+                    action="shortlist.in",
+                    rule="P3",
+                    formal_due_at=formal_due,
+                )
+                with translation.override(settings.LANGUAGE_CODE):
+                    deadlines.obligation_ensure(
+                        target=proposal,
+                        kind="formal_application",
+                        period="",
+                        due_at=formal_due,
+                        title=_("File the formal application of %(title)s") % {"title": proposal.title},
+                        responsible_users=[proposal.applicant],
+                        managing_organisation=call.special_project.managing_agency,
+                        link=reverse("projects:proposal_detail", args=[proposal.pk]),
+                    )
+                notify(
+                    recipients=[proposal.applicant],
+                    title=_("Shortlisted: file the formal application of %(title)s") % {"title": proposal.title},
+                    link=reverse("projects:proposal_detail", args=[proposal.pk]),
+                )
+            else:
+                _transition(proposal, actor=actor, to=Proposal.State.NOT_SHORTLISTED, action="shortlist.out", rule="P3")
+                notify(
+                    recipients=[proposal.applicant], title=_("Not shortlisted: %(title)s") % {"title": proposal.title}
+                )
+        outcomes.append(
+            ShortlistOutcome(
+                direction=direction.code,
+                candidates=len(candidates),
+                size=size,
+                first_round_skipped=skipped,
+                shortlisted=sorted(chosen_ids),
+            )
+        )
+    audit.record(
+        actor=actor,
+        action="shortlist.make",
+        target=call,
+        rule="P3",
+        changes={"shortlisted": [None, [o.shortlisted for o in outcomes]]},
+    )
+    return outcomes
+
+
+@transaction.atomic
+def formal_from_pre(*, actor, pre_proposal: Proposal, now=None) -> Proposal:
+    """The invited applicant starts the formal application from the shortlisted pre-application;
+    what was typed there is carried over."""
+    now = now or timezone.now()
+    pre = _lock_proposal(pre_proposal)
+    if pre.applicant_id != actor.pk:
+        raise PermissionDenied
+    if pre.state != Proposal.State.SHORTLISTED:
+        raise StateConflict(
+            _("Only a shortlisted pre-application leads to a formal application."), code="not_shortlisted"
+        )
+    if Proposal.objects.filter(pre_proposal=pre).exists():
+        return pre.formal_proposal
+    if pre.formal_due_at and now >= pre.formal_due_at:
+        raise RuleViolation(
+            "P3",
+            _("KRD-MGMT §28: the formal application was due by %(due)s.")
+            % {"due": timezone.localtime(pre.formal_due_at).strftime("%Y-%m-%d %H:%M")},
+            code="formal_window_closed",
+        )
+    formal = Proposal.objects.create(
+        call=pre.call,
+        direction=pre.direction,
+        stage=Proposal.Stage.FORMAL,
+        applicant=pre.applicant,
+        lead_unit=pre.lead_unit,
+        pre_proposal=pre,
+        **{
+            name: getattr(pre, name)
+            for name in (
+                "title",
+                "summary",
+                "keywords",
+                "start_date",
+                "end_date",
+                "ip_analysis",
+                "foreign_partner",
+                "foreign_partner_country",
+                "recommending_department",
+            )
+        },
+    )
+    for unit in pre.units.all():
+        ProposalUnit.objects.create(proposal=formal, organisation=unit.organisation, role=unit.role)
+    people = {}
+    for person in pre.people.all():
+        old_pk = person.pk
+        person.pk = None
+        person.proposal = formal
+        person.subject = None
+        person.save()
+        people[old_pk] = person
+    for subject in pre.subjects.prefetch_related("participant_units"):
+        units = list(subject.participant_units.all())
+        copy = Subject.objects.create(
+            proposal=formal,
+            number=subject.number,
+            title=subject.title,
+            unit=subject.unit,
+            leader=people.get(subject.leader_id),
+            requested_funds=subject.requested_funds,
+        )
+        copy.participant_units.set(units)
+    for indicator in pre.indicators.filter(subject__isnull=True):
+        Indicator.objects.create(
+            proposal=formal, name=indicator.name, target_value=indicator.target_value, measurement=indicator.measurement
+        )
+    for item in pre.schedule.all():
+        ScheduleItem.objects.create(proposal=formal, starts_on=item.starts_on, ends_on=item.ends_on, work=item.work)
+    audit.record(
+        actor=actor,
+        action="proposal.formal_from_pre",
+        target=formal,
+        rule="P3",
+        changes={"pre_proposal": [None, pre.pk]},
+    )
+    return formal

@@ -55,3 +55,9 @@ urlpatterns += [
 urlpatterns += [
     path("proposals/<int:pk>/people/<int:person_pk>/", views.proposal_person_edit, name="proposal_person_edit"),
 ]
+
+urlpatterns += [
+    path("proposals/<int:pk>/first-round/", views.first_round_score, name="first_round_score"),
+    path("proposals/<int:pk>/formal/", views.formal_from_pre, name="formal_from_pre"),
+    path("calls/<int:pk>/shortlist/", views.shortlist_make, name="shortlist_make"),
+]

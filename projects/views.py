@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -769,3 +771,55 @@ def proposal_person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpR
     ):
         messages.success(request, _("Saved."))
     return _back(proposal, "#person")
+
+
+# ---- Two rounds ------------------------------------------------------------------------------
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def first_round_score(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.proposal_get_for_user(request.user, pk)
+    try:
+        score = Decimal(request.POST.get("score", ""))
+    except InvalidOperation:
+        messages.error(request, _("Enter the score as a number."))
+        return _back(proposal, "#first-round")
+    if _report(request, lambda: services.first_round_score_set(actor=request.user, proposal=proposal, score=score)):
+        messages.success(request, _("First-round result recorded."))
+    return _back(proposal, "#first-round")
+
+
+@require_POST
+@declare_access(roles("agency", object_scoped=True))
+def shortlist_make(request: HttpRequest, pk: int) -> HttpResponse:
+    call = selectors.call_get_for_user(request.user, pk)
+    if not selectors.call_is_managed_by(request.user, call):
+        raise Http404
+    outcomes: list = []
+    if _report(request, lambda: outcomes.extend(services.shortlist_make(actor=request.user, call=call))):
+        for outcome in outcomes:
+            messages.success(
+                request,
+                _(
+                    "Direction %(direction)s: %(shortlisted)d of %(candidates)d shortlisted (shortlist size %(size)d%(skipped)s)."
+                )
+                % {
+                    "direction": outcome.direction,
+                    "shortlisted": len(outcome.shortlisted),
+                    "candidates": outcome.candidates,
+                    "size": outcome.size,
+                    "skipped": _(", first round skipped") if outcome.first_round_skipped else "",
+                },
+            )
+    return redirect("projects:call_detail", pk=call.pk)
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def formal_from_pre(request: HttpRequest, pk: int) -> HttpResponse:
+    pre = selectors.proposal_get_for_user(request.user, pk)
+    created: list = []
+    if _report(request, lambda: created.append(services.formal_from_pre(actor=request.user, pre_proposal=pre))):
+        return redirect("projects:proposal_detail", pk=created[0].pk)
+    return _back(pre)

@@ -200,6 +200,9 @@ SAMPLE_KWARGS = {
     "projects:public_notice_detail": _public_notice,
     "projects:project_detail": _project,
     "projects:proposal_person_edit": _proposal_kwargs("pk", "person_pk"),
+    "projects:first_round_score": _proposal_kwargs("pk"),
+    "projects:formal_from_pre": _proposal_kwargs("pk"),
+    "projects:shortlist_make": _call,
     **{
         f"api:proposal-{name}": _proposal_kwargs("pk")
         for name in ("detail", "recommend", "return-to-applicant", "submit", "unit-submit", "withdraw")

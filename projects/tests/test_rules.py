@@ -95,7 +95,7 @@ def test_p3_shortlist_is_factor_times_planned_rounded_up(planned, factor, size):
 
 @pytest.mark.parametrize(("pre_applications", "skipped"), [(14, True), (15, False), (40, False), (0, True)])
 def test_p3_first_round_skipped_when_fewer_pre_applications_than_the_shortlist(pre_applications, skipped):
-    """P3 — KRD-MGMT §27: 5 planned × 3 = 15."""
+    """P3 — KRD-MGMT §28–§29: 5 planned × 3 = 15."""
     assert rules.first_round_is_skipped(pre_applications=pre_applications, planned_projects=5, factor=3) is skipped
 
 
