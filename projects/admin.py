@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin_audit import AuditedModelAdmin
-from projects.models import Program, Project, SpecialProject
+from projects.models import LibraryEntry, Program, Project, SpecialProject
 
 
 @admin.register(Program)
@@ -23,3 +23,16 @@ class ProjectAdmin(AuditedModelAdmin):
     search_fields = ("number", "title")
     list_select_related = ("program", "lead_unit", "leader")
     raw_id_fields = ("leader",)
+
+
+@admin.register(LibraryEntry)
+class LibraryEntryAdmin(AuditedModelAdmin):
+    list_display = ("title", "lead_unit", "foreign_partner", "foreign_partner_country", "entered_at")
+    search_fields = ("title", "foreign_partner", "lead_unit__name")
+    list_select_related = ("lead_unit",)
+    readonly_fields = ("entered_by",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.entered_by = request.user
+        super().save_model(request, obj, form, change)

@@ -59,6 +59,11 @@ class ProjectsConfig(AppConfig):
                 article="KRD-MGMT §28",
             )
         )
+        register_kind(
+            ObligationKind(
+                code="post_evaluation", label=_("Evaluation after fast-track approval"), rule="P12", article="INTL §10"
+            )
+        )
         beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)
 
         from projects import tasks  # noqa: F401 - registers the timer actions

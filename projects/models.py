@@ -168,6 +168,11 @@ class Call(models.Model):
     deadline_step = models.CharField(
         _("the closing moment applies to"), max_length=16, choices=DeadlineStep.choices, default=DeadlineStep.UNIT
     )
+    is_fast_track = models.BooleanField(
+        _("approve first, evaluate later"),
+        default=False,
+        help_text=_("先立项、后评估 for urgent international cooperation (INTL §10)."),
+    )
     requires_recommendation = models.BooleanField(
         _("needs a recommending department"), default=False, help_text=_("Always for the international program.")
     )
@@ -306,6 +311,14 @@ class Proposal(models.Model):
         limit_choices_to={"kind": Organisation.Kind.RECOMMENDING_DEPARTMENT},
     )
     returned_reason = models.TextField(_("reason for return"), blank=True)
+    library_entry = models.ForeignKey(
+        "LibraryEntry",
+        verbose_name=_("project library entry"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        null=True,
+        blank=True,
+    )
     pre_proposal = models.OneToOneField(
         "self",
         verbose_name=_("pre-application"),
@@ -679,3 +692,34 @@ class TaskBookIndicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.target_value}"
+
+
+class LibraryEntry(models.Model):
+    """An entry of the international program's project library (国合专项备选项目库): every INTL
+    project comes from it (P12 — INTL §22)."""
+
+    title = models.CharField(_("title"), max_length=300)
+    lead_unit = models.ForeignKey(
+        Organisation, verbose_name=_("lead unit"), on_delete=models.PROTECT, related_name="library_entries"
+    )
+    foreign_partner = models.CharField(_("foreign partner"), max_length=300)
+    foreign_partner_country = models.CharField(_("partner's country or region"), max_length=100)
+    summary = models.TextField(_("summary"), blank=True)
+    recommending_department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("recommending department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    entered_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("project library entry")
+        verbose_name_plural = _("project library")
+        ordering = ["-entered_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

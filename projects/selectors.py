@@ -134,3 +134,12 @@ def task_books_for_user(user) -> QuerySet:
     if user.organisation_id:
         visible |= Q(party_a_id=user.organisation_id) | Q(party_b_id=user.organisation_id)
     return books.filter(visible)
+
+
+def library_entries_for_user(user) -> QuerySet:
+    """Project-library entries of the user's unit (P12 — INTL §22)."""
+    from projects.models import LibraryEntry
+
+    if not user.is_authenticated or not user.organisation_id:
+        return LibraryEntry.objects.none()
+    return LibraryEntry.objects.filter(lead_unit_id=user.organisation_id).order_by("-entered_at")

@@ -27,6 +27,7 @@ from projects.models import (
     CallDirection,
     FormalReview,
     Indicator,
+    LibraryEntry,
     Objection,
     Person,
     Pledge,
@@ -272,15 +273,28 @@ def _require_editable_by(actor, proposal: Proposal) -> None:
 
 @transaction.atomic
 def proposal_create(
-    *, actor, call: Call, stage: str = Proposal.Stage.FORMAL, now: dt.datetime | None = None
+    *, actor, call: Call, stage: str = Proposal.Stage.FORMAL, library_entry=None, now: dt.datetime | None = None
 ) -> Proposal:
-    """A new draft for the actor's unit, with the actor as project leader."""
+    """A new draft for the actor's unit, with the actor as project leader. An INTL application
+    starts from its unit's project-library entry (P12)."""
     now = now or timezone.now()
     if not actor.has_role(Role.APPLICANT.value) or actor.organisation_id is None:
         raise PermissionDenied
     if call.state != Call.State.PUBLISHED or now >= call.closes_at:
         raise StateConflict(_("This call is not open for applications."), code="call_not_open")
-    proposal = Proposal.objects.create(call=call, stage=stage, applicant=actor, lead_unit=actor.organisation)
+    _require_library_entry(call, actor, library_entry)
+    carried = {}
+    if library_entry is not None:
+        carried = {
+            "title": library_entry.title,
+            "summary": library_entry.summary,
+            "foreign_partner": library_entry.foreign_partner,
+            "foreign_partner_country": library_entry.foreign_partner_country,
+            "recommending_department": library_entry.recommending_department,
+        }
+    proposal = Proposal.objects.create(
+        call=call, stage=stage, applicant=actor, lead_unit=actor.organisation, library_entry=library_entry, **carried
+    )
     ProposalUnit.objects.create(proposal=proposal, organisation=actor.organisation, role=ProposalUnit.Role.LEAD)
     Person.objects.create(
         proposal=proposal,
@@ -1153,6 +1167,7 @@ def approval_issue(*, actor, proposal: Proposal, now=None) -> Project:
         changes={"number": [None, project.number], "central_funds": [None, funds]},
     )
     task_books_generate(project=project, actor=actor)
+    post_evaluation_ensure(project=project)
     notify(
         recipients=[proposal.applicant],
         title=_("Approval notice: %(title)s is approved as project %(number)s")
@@ -1622,3 +1637,54 @@ def formal_from_pre(*, actor, pre_proposal: Proposal, now=None) -> Proposal:
         changes={"pre_proposal": [None, pre.pk]},
     )
     return formal
+
+
+# ---- International program (P12 — INTL §10, §22) ----------------------------------------------
+
+
+@transaction.atomic
+def library_entry_create(*, actor, **fields) -> LibraryEntry:
+    """Put a project proposal into the INTL project library (备选项目库); recommending
+    departments, agencies and the ministry enter them (INTL §22, top-down organisation)."""
+    if not actor.has_role(Role.RECOMMENDER.value, Role.AGENCY.value, Role.MINISTRY.value):
+        raise PermissionDenied
+    entry = LibraryEntry(entered_by=actor, **fields)
+    if actor.has_role(Role.RECOMMENDER.value) and entry.recommending_department_id is None:
+        entry.recommending_department_id = actor.organisation_id
+    entry.full_clean()
+    entry.save()
+    audit.record(actor=actor, action="library.enter", target=entry, rule="P12", changes=audit.snapshot(entry))
+    return entry
+
+
+def _require_library_entry(call: Call, actor, library_entry) -> None:
+    """P12 — INTL §22: every INTL application comes from the project library, for its own unit."""
+    if call.special_project.program.code != "intl":
+        return
+    if library_entry is None or library_entry.lead_unit_id != actor.organisation_id:
+        raise RuleViolation(
+            "P12",
+            _(
+                "《国家国际科技合作专项管理办法》第二十二条 (P12): every project of the international program comes from the project library; choose your unit's library entry."
+            ),
+            code="library_entry_missing",
+        )
+
+
+def post_evaluation_ensure(*, project: Project) -> None:
+    """P12 — INTL §10: a fast-track project (先立项、后评估) is evaluated after approval."""
+    call = project.proposal.call if project.proposal else None
+    if call is None or not call.is_fast_track:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        deadlines.obligation_ensure(
+            target=project,
+            kind="post_evaluation",
+            period="",
+            due_at=deadlines.due_in_months(project.start_date, 6),
+            title=_("Evaluate the fast-track project %(project)s") % {"project": project},
+            responsible_role=Role.AGENCY.value,
+            responsible_organisation=project.managing_agency,
+            managing_organisation=project.managing_agency,
+            link=reverse("projects:project_detail", args=[project.pk]),
+        )

@@ -64,6 +64,9 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "directions": call.directions.all(),
             "manages": manages,
             "can_apply": call.is_open and request.user.is_authenticated and request.user.has_role("applicant"),
+            "library_entries": selectors.library_entries_for_user(request.user)
+            if call.special_project.program.code == "intl"
+            else None,
             "direction_form": CallDirectionForm() if manages and call.state == call.State.DRAFT else None,
             "earliest_birth_date": rules.earliest_birth_date(guide_year=call.year, max_age=call.leader_max_age)
             if call.leader_max_age
@@ -174,9 +177,11 @@ def proposal_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Start a draft for the call (formal, or pre-application for a two-round call)."""
     call = selectors.call_get_for_user(request.user, pk)
     stage = Proposal.Stage.PRE if call.mode == Call.Mode.TWO_ROUND else Proposal.Stage.FORMAL
+    entry_id = request.POST.get("library_entry") or None
+    library_entry = selectors.library_entries_for_user(request.user).filter(pk=entry_id).first() if entry_id else None
     try:
-        proposal = services.proposal_create(actor=request.user, call=call, stage=stage)
-    except StateConflict as error:
+        proposal = services.proposal_create(actor=request.user, call=call, stage=stage, library_entry=library_entry)
+    except (StateConflict, RuleViolation) as error:
         messages.error(request, error.message)
         return redirect("projects:call_detail", pk=call.pk)
     except PermissionDenied as error:

@@ -35,7 +35,18 @@ def pdf_file(name: str = "协议.pdf") -> SimpleUploadedFile:
 
 def complete_proposal(call: Call, *, applicant=None, leader_id="110101196601010011", subjects: int = 2, **fields):
     applicant = applicant or UserFactory(roles=["applicant"])
-    proposal = services.proposal_create(actor=applicant, call=call)
+    library_entry = None
+    if call.special_project.program.code == "intl":
+        from projects.models import LibraryEntry
+
+        library_entry = LibraryEntry.objects.create(
+            title="中外联合研究",
+            lead_unit=applicant.organisation,
+            foreign_partner="",
+            foreign_partner_country="",
+            entered_by=applicant,
+        )
+    proposal = services.proposal_create(actor=applicant, call=call, library_entry=library_entry)
     services.proposal_save_section(
         actor=applicant,
         proposal=proposal,
