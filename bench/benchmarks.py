@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from bench.deadlines import deadline_sweep
+from bench.proposals import agency_list, submission_burst
 from core import audit, calendar
 from core.models import AuditEvent
 
@@ -66,4 +67,4 @@ def audit_list_page(median_seconds, report) -> None:
     print(f"{'':<58} ratio 20000/100 = {results[20_000] / results[100]:.2f}")
 
 
-ALL = [working_days, audit_record, audit_list_page, deadline_sweep]
+ALL = [working_days, audit_record, audit_list_page, deadline_sweep, agency_list, submission_burst]

@@ -82,3 +82,23 @@ def record(
         event.object_repr = str(target)[:200]
     event.save()
     return event
+
+
+def save_changes(
+    instance: models.Model, *, actor, action: str, fields: dict[str, Any], rule: str = "", validate: bool = False
+) -> dict[str, list]:
+    """Set ``fields`` on ``instance``, save just those, and record what changed (nothing is
+    recorded when nothing changed). Call inside the service's transaction."""
+    before = field_values(instance, list(fields))
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    if validate:
+        instance.full_clean()
+    update_fields = list(fields)
+    if any(getattr(field, "auto_now", False) for field in instance._meta.concrete_fields):
+        update_fields += [field.name for field in instance._meta.concrete_fields if getattr(field, "auto_now", False)]
+    instance.save(update_fields=update_fields)
+    changes = diff(before, field_values(instance, list(fields)))
+    if changes:
+        record(actor=actor, action=action, target=instance, changes=changes, rule=rule)
+    return changes

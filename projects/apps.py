@@ -64,6 +64,16 @@ class ProjectsConfig(AppConfig):
                 code="post_evaluation", label=_("Evaluation after fast-track approval"), rule="P12", article="INTL §10"
             )
         )
+        register_kind(
+            ObligationKind(
+                code="appeal_window",
+                label=_("Appeal window"),
+                rule="P4",
+                article="KRD-MGMT §36",
+                reminder_days=(1,),
+                action="projects.close_appeal_window",
+            )
+        )
         beat.register("projects-obligations-ensure", "projects.tasks.obligations_ensure", 6 * 3600.0)
 
         from projects import tasks  # noqa: F401 - registers the timer actions

@@ -330,6 +330,9 @@ class Proposal(models.Model):
     first_round_score = models.DecimalField(
         _("first-round score"), max_digits=6, decimal_places=2, null=True, blank=True
     )
+    defense_score = models.DecimalField(
+        _("defense-review score"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
     formal_due_at = models.DateTimeField(
         _("formal application due"), null=True, blank=True, help_text=_("Set on a shortlisted pre-application (P3).")
     )

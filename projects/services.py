@@ -141,17 +141,7 @@ def call_update(*, actor, call: Call, **fields) -> Call:
         raise PermissionDenied
     if call.state != Call.State.DRAFT:
         raise StateConflict(_("A published call guide can no longer be edited."), code="call_published")
-    before = audit.field_values(call, list(fields))
-    for name, value in fields.items():
-        setattr(call, name, value)
-    call.full_clean()
-    call.save(update_fields=list(fields))
-    audit.record(
-        actor=actor,
-        action="call.update",
-        target=call,
-        changes=audit.diff(before, audit.field_values(call, list(fields))),
-    )
+    audit.save_changes(call, actor=actor, action="call.update", fields=fields, validate=True)
     return call
 
 
@@ -317,13 +307,7 @@ def proposal_save_section(*, actor, proposal: Proposal, **fields) -> Proposal:
     """Autosave of the basic sections: whatever was typed is kept, complete or not."""
     proposal = _lock_proposal(proposal)
     _require_editable_by(actor, proposal)
-    before = audit.field_values(proposal, list(fields))
-    for name, value in fields.items():
-        setattr(proposal, name, value)
-    proposal.save(update_fields=[*fields, "updated_at"])
-    changes = audit.diff(before, audit.field_values(proposal, list(fields)))
-    if changes:
-        audit.record(actor=actor, action="proposal.save", target=proposal, changes=changes)
+    audit.save_changes(proposal, actor=actor, action="proposal.save", fields=fields)
     return proposal
 
 
@@ -885,6 +869,17 @@ def formal_review_decide(
         review.appeal_until = deadlines.due_in_working_days(
             timezone.localtime(now).date(), proposal.call.appeal_working_days
         )
+        with translation.override(settings.LANGUAGE_CODE):
+            deadlines.obligation_ensure(
+                target=proposal,
+                kind="appeal_window",
+                period="formal_review",
+                due_at=review.appeal_until,
+                title=_("Appeals against the formal review of %(title)s close") % {"title": proposal.title},
+                responsible_users=[proposal.applicant],
+                reminder_days=[1],
+                link=reverse("projects:proposal_detail", args=[proposal.pk]),
+            )
     review.save()
     _transition(
         proposal,
@@ -929,6 +924,10 @@ def appeal_file(*, actor, proposal: Proposal, grounds: str, now=None) -> Appeal:
     if not grounds.strip():
         raise ValidationError({"grounds": [_("State the grounds of the appeal.")]})
     appeal = Appeal.objects.create(proposal=proposal, grounds=grounds.strip(), filed_by=actor)
+    for window in Obligation.objects.filter(
+        kind="appeal_window", object_id=str(proposal.pk), state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE]
+    ):
+        deadlines.obligation_complete(obligation=window, actor=actor)
     audit.record(
         actor=actor, action="appeal.file", target=proposal, rule="P4", changes={"grounds": [None, appeal.grounds]}
     )
@@ -1261,16 +1260,7 @@ def task_book_save(*, actor, book: TaskBook, **fields) -> TaskBook:
     """The leader edits goals, schedule, report plan and IP goals."""
     book = _lock_book(book)
     _require_leader_drafting(actor, book)
-    before = audit.field_values(book, list(fields))
-    for name, value in fields.items():
-        setattr(book, name, value)
-    book.save(update_fields=list(fields))
-    audit.record(
-        actor=actor,
-        action="task_book.save",
-        target=book,
-        changes=audit.diff(before, audit.field_values(book, list(fields))),
-    )
+    audit.save_changes(book, actor=actor, action="task_book.save", fields=fields)
     return book
 
 
@@ -1456,6 +1446,27 @@ def first_round_score_set(*, actor, proposal: Proposal, score) -> Proposal:
         target=proposal,
         rule="P3",
         changes={"first_round_score": [before, score]},
+    )
+    return proposal
+
+
+@transaction.atomic
+def defense_score_set(*, actor, proposal: Proposal, score) -> Proposal:
+    """The agency records a formal application's defense-review result (KRD-MGMT §28, §30),
+    until the reviews engine feeds it; the proposed list follows it (§31)."""
+    proposal = _lock_proposal(proposal)
+    if not _agency_of(actor, proposal):
+        raise PermissionDenied
+    if proposal.stage != Proposal.Stage.FORMAL or proposal.state != Proposal.State.FORMAL_PASSED:
+        raise StateConflict(
+            _("A defense-review result is recorded for a formal application that passed formal review."),
+            code="not_defense",
+        )
+    before = proposal.defense_score
+    proposal.defense_score = score
+    proposal.save(update_fields=["defense_score", "updated_at"])
+    audit.record(
+        actor=actor, action="defense.score", target=proposal, rule="P3", changes={"defense_score": [before, score]}
     )
     return proposal
 

@@ -26,3 +26,9 @@ def close_call(obligation) -> None:
 def close_public_notice(obligation) -> None:
     """Timer at the end of a public notice (P5)."""
     services.public_notice_close(notice=obligation.target)
+
+
+@register_action("projects.close_appeal_window")
+def close_appeal_window(obligation) -> None:
+    """Timer at the end of the appeal window: from now on appeals are refused (P4). Nothing
+    else changes; the window's end is on the record."""

@@ -58,6 +58,7 @@ urlpatterns += [
 
 urlpatterns += [
     path("proposals/<int:pk>/first-round/", views.first_round_score, name="first_round_score"),
+    path("proposals/<int:pk>/defense/", views.defense_score, name="defense_score"),
     path("proposals/<int:pk>/formal/", views.formal_from_pre, name="formal_from_pre"),
     path("calls/<int:pk>/shortlist/", views.shortlist_make, name="shortlist_make"),
 ]

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -189,6 +189,36 @@ def proposal_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("projects:proposal_detail", pk=proposal.pk)
 
 
+# Which section of the page each eligibility finding belongs to (for the per-section markers).
+SECTION_OF_FINDING = {
+    "unit_not_mainland": "unit",
+    "unit_not_legal_entity": "unit",
+    "unit_registered_too_late": "unit",
+    "leader_birth_date_missing": "person",
+    "leader_too_old": "person",
+    "leader_id_missing": "person",
+    "leads_twice_in_call": "person",
+    "too_many_participations": "person",
+    "leads_excluded_project": "person",
+    "no_subject": "subject",
+    "too_many_subjects": "subject",
+    "too_many_units": "subject",
+    "ip_analysis_missing": "basic",
+    "foreign_partner_missing": "basic",
+    "agreement_missing": "attachment",
+    "joint_agreement_missing": "attachment",
+    "pledge_missing": "pledges",
+}
+
+
+def _missing_by_section(findings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        section = SECTION_OF_FINDING.get(finding.code, "completeness")
+        counts[section] = counts.get(section, 0) + 1
+    return counts
+
+
 def _proposal_context(request, proposal, **forms_given):
     editable = proposal.applicant_id == request.user.pk and proposal.state in services.EDITABLE_STATES
     context = {
@@ -202,7 +232,10 @@ def _proposal_context(request, proposal, **forms_given):
         "schedule": proposal.schedule.all(),
         "attachments": proposal.attachments.all(),
         "pledges": _pledge_rows(proposal),
-        "findings": services.proposal_findings(proposal) if proposal.state in services.EDITABLE_STATES else [],
+        "findings": (
+            findings := services.proposal_findings(proposal) if proposal.state in services.EDITABLE_STATES else []
+        ),
+        "missing": _missing_by_section(findings),
         "is_unit_admin": request.user.has_role("unit_admin") and request.user.organisation_id == proposal.lead_unit_id,
         "is_recommender": request.user.has_role("recommender")
         and request.user.organisation_id == proposal.recommending_department_id,
@@ -540,7 +573,11 @@ def proposal_propose(request: HttpRequest, pk: int) -> HttpResponse:
 def compliance_review(request: HttpRequest, pk: int) -> HttpResponse:
     """MOST's compliance review of a call's proposed projects (KRD-MGMT §32)."""
     call = selectors.call_get_for_user(request.user, pk)
-    proposed = selectors.proposals_for_user(request.user).filter(call=call, state=Proposal.State.PROPOSED)
+    proposed = (
+        selectors.proposals_for_user(request.user)
+        .filter(call=call, state=Proposal.State.PROPOSED)
+        .order_by(F("defense_score").desc(nulls_last=True), "pk")
+    )
     if request.method == "POST":
         if request.POST.get("return_id"):
             proposal = proposed.filter(pk=request.POST["return_id"]).first()
@@ -781,18 +818,26 @@ def proposal_person_edit(request: HttpRequest, pk: int, person_pk: int) -> HttpR
 # ---- Two rounds ------------------------------------------------------------------------------
 
 
-@require_POST
-@declare_access(roles("agency", object_scoped=True))
-def first_round_score(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = selectors.proposal_get_for_user(request.user, pk)
-    try:
-        score = Decimal(request.POST.get("score", ""))
-    except InvalidOperation:
-        messages.error(request, _("Enter the score as a number."))
-        return _back(proposal, "#first-round")
-    if _report(request, lambda: services.first_round_score_set(actor=request.user, proposal=proposal, score=score)):
-        messages.success(request, _("First-round result recorded."))
-    return _back(proposal, "#first-round")
+def _score_view(service):
+    @require_POST
+    @declare_access(roles("agency", object_scoped=True))
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        """Record a review result (first round of a pre-application, defense of a formal one)."""
+        proposal = selectors.proposal_get_for_user(request.user, pk)
+        try:
+            score = Decimal(request.POST.get("score", ""))
+        except InvalidOperation:
+            messages.error(request, _("Enter the score as a number."))
+            return _back(proposal, "#formal-review")
+        if _report(request, lambda: service(actor=request.user, proposal=proposal, score=score)):
+            messages.success(request, _("Review result recorded."))
+        return _back(proposal, "#formal-review")
+
+    return view
+
+
+first_round_score = _score_view(services.first_round_score_set)
+defense_score = _score_view(services.defense_score_set)
 
 
 @require_POST

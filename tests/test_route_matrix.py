@@ -201,6 +201,7 @@ SAMPLE_KWARGS = {
     "projects:project_detail": _project,
     "projects:proposal_person_edit": _proposal_kwargs("pk", "person_pk"),
     "projects:first_round_score": _proposal_kwargs("pk"),
+    "projects:defense_score": _proposal_kwargs("pk"),
     "projects:formal_from_pre": _proposal_kwargs("pk"),
     "projects:shortlist_make": _call,
     **{

@@ -33,7 +33,15 @@ def pdf_file(name: str = "协议.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
-def complete_proposal(call: Call, *, applicant=None, leader_id="110101196601010011", subjects: int = 2, **fields):
+def complete_proposal(
+    call: Call,
+    *,
+    applicant=None,
+    leader_id="110101196601010011",
+    subjects: int = 2,
+    subject_leader_id_prefix="11010119800101",
+    **fields,
+):
     applicant = applicant or UserFactory(roles=["applicant"])
     library_entry = None
     if call.special_project.program.code == "intl":
@@ -69,7 +77,7 @@ def complete_proposal(call: Call, *, applicant=None, leader_id="1101011966010100
             actor=applicant,
             proposal=proposal,
             name=f"课题负责人{number + 1}",
-            id_number=f"11010119800101{number:04d}",
+            id_number=f"{subject_leader_id_prefix}{number:04d}",
             birth_date=dt.date(1980, 1, 1),
             role=Person.Role.SUBJECT_LEADER,
             organisation=unit,

@@ -164,3 +164,35 @@ def test_the_notice_timer_closes_it(received, django_capture_on_commit_callbacks
         )
     notice.refresh_from_db()
     assert notice.is_closed
+
+
+def test_p4_the_appeal_window_is_an_obligation_closed_by_filing(received):
+    proposal, agency = received
+    services.formal_review_open(actor=agency, proposal=proposal)
+    with time_machine.travel(MONDAY, tick=False):
+        review = services.formal_review_decide(actor=agency, proposal=proposal, passed=False, reasons="缺少单位公章")
+    window = Obligation.objects.get(kind="appeal_window", object_id=str(proposal.pk))
+    assert (window.due_at, window.state, window.action) == (review.appeal_until, "open", "projects.close_appeal_window")
+    services.appeal_file(actor=proposal.applicant, proposal=proposal, grounds="已补盖")
+    window.refresh_from_db()
+    assert window.state == "done"
+
+
+def test_defense_score_orders_the_compliance_list(received, client):
+    proposal, agency = received
+    services.formal_review_open(actor=agency, proposal=proposal)
+    services.formal_review_decide(actor=agency, proposal=proposal, passed=True, reasons="")
+    services.defense_score_set(actor=agency, proposal=proposal, score="88.50")
+    services.proposal_propose(actor=agency, proposal=proposal)
+    client.force_login(UserFactory(roles=["ministry"]))
+    page = client.get(f"/calls/{proposal.call_id}/compliance/").content.decode()
+    assert "88.50" in page
+
+
+def test_each_section_shows_what_it_lacks(client):
+    applicant = UserFactory(roles=["applicant"])
+    proposal = services.proposal_create(actor=applicant, call=open_call())
+    client.force_login(applicant)
+    content = client.get(f"/proposals/{proposal.pk}/").content.decode()
+    subject_header = content[content.index('id="subject"') :][:400]
+    assert "section-mark" in subject_header and "待修改" in subject_header
