@@ -344,7 +344,11 @@ class Proposal(models.Model):
         verbose_name = _("proposal")
         verbose_name_plural = _("proposals")
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["call", "state"]), models.Index(fields=["lead_unit", "state"])]
+        indexes = [
+            models.Index(fields=["call", "state", "-updated_at"]),
+            models.Index(fields=["lead_unit", "state"]),
+            models.Index(fields=["-updated_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return self.title or _("Untitled proposal #%(id)s") % {"id": self.pk}

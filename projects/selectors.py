@@ -75,10 +75,21 @@ def proposals_for_user(user) -> QuerySet[Proposal]:
                 state__in=[Proposal.State.UNIT_SUBMITTED, Proposal.State.RECEIVED],
             )
         if user.has_role("agency"):
-            visible |= Q(
-                call__special_project__managing_agency_id=user.organisation_id, state__in=AGENCY_VISIBLE_STATES
-            )
+            managed_calls = Call.objects.filter(special_project__managing_agency_id=user.organisation_id).values("id")
+            visible |= Q(call_id__in=managed_calls, state__in=AGENCY_VISIBLE_STATES)
     return proposals.filter(visible)
+
+
+def proposal_page_for_user(user, *, page_number, per_page: int = 50):
+    """One page of the user's proposals, newest first. The page's ids come from a narrow query
+    (scope, sort, limit on the proposal table alone), then only those rows are joined."""
+    from django.core.paginator import Paginator
+
+    ids = proposals_for_user(user).order_by("-updated_at", "-id").values_list("id", flat=True)
+    page = Paginator(ids, per_page).get_page(page_number)
+    rows = {proposal.pk: proposal for proposal in proposals_for_user(user).filter(pk__in=list(page.object_list))}
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+    return page
 
 
 def proposal_get_for_user(user, pk: int) -> Proposal:

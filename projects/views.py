@@ -5,7 +5,6 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import F, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -166,8 +165,7 @@ APPLICANT_FORMS = {
 @require_GET
 @declare_access(roles("applicant", "unit_admin", "recommender", "agency", "ministry", "admin"))
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    proposals = selectors.proposals_for_user(request.user).order_by("-updated_at", "-id")
-    page = Paginator(proposals, 50).get_page(request.GET.get("page"))
+    page = selectors.proposal_page_for_user(request.user, page_number=request.GET.get("page"))
     return render(request, "projects/proposal_list.html", {"page": page})
 
 
