@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from budgets.api import IndirectCapView
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
@@ -35,6 +36,7 @@ api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
+    path("budget-rules/indirect-cap/", IndirectCapView.as_view(), name="indirect-cap"),
 ]
 
 urlpatterns = [
@@ -43,6 +45,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("", include("core.urls")),
     path("", include("projects.urls")),
+    path("", include("budgets.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

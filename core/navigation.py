@@ -33,6 +33,7 @@ def items_for_user(user) -> list[NavItem]:
 register(NavItem(_("My tasks"), "core:dashboard", AUTHENTICATED, order=0))
 register(NavItem(_("My deadlines"), "core:deadlines", AUTHENTICATED, order=10))
 register(NavItem(_("Call guides"), "projects:call_list", AUTHENTICATED, order=20))
+register(NavItem(_("Indirect-cost calculator"), "budgets:calculator", AUTHENTICATED, order=40))
 register(
     NavItem(
         _("Proposals"),
