@@ -45,6 +45,7 @@ class CallForm(forms.ModelForm):
             "max_subjects",
             "max_units_per_subject",
             "max_participations",
+            "funds_edition",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 6}),
@@ -54,6 +55,13 @@ class CallForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from budgets.rules import EDITIONS
+
+        self.fields["funds_edition"] = forms.ChoiceField(
+            label=_("Funds policy edition"),
+            required=False,
+            choices=[("", _("the one in force at publication"))] + [(code, e.title) for code, e in EDITIONS.items()],
+        )
         projects = SpecialProject.objects.select_related("program")
         if user is not None and not user.is_superuser:
             projects = projects.filter(managing_agency_id=user.organisation_id)

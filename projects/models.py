@@ -168,6 +168,14 @@ class Call(models.Model):
     deadline_step = models.CharField(
         _("the closing moment applies to"), max_length=16, choices=DeadlineStep.choices, default=DeadlineStep.UNIT
     )
+    funds_edition = models.CharField(
+        _("funds policy edition"),
+        max_length=32,
+        blank=True,
+        help_text=_(
+            "The funds rules the call's projects keep; empty: the edition in force when the call is published."
+        ),
+    )
     is_fast_track = models.BooleanField(
         _("approve first, evaluate later"),
         default=False,

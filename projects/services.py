@@ -204,7 +204,23 @@ def call_publish(*, actor, call: Call, now: dt.datetime | None = None) -> Call:
         )
     call.state = Call.State.PUBLISHED
     call.published_at = now
-    call.save(update_fields=["state", "published_at"])
+    # The call's projects keep the funds rules in force at publication (unless chosen).
+    from budgets.rules import edition_for
+
+    try:
+        call.funds_edition = edition_for(
+            program=call.special_project.program.code,
+            on=timezone.localtime(now).date(),
+            code=call.funds_edition or None,
+        ).code
+    except LookupError as error:
+        raise RuleViolation(
+            "B2",
+            _("The chosen funds policy edition does not apply to this program."),
+            fields={"funds_edition": [_("Choose another edition.")]},
+            code="funds_edition",
+        ) from error
+    call.save(update_fields=["state", "published_at", "funds_edition"])
     with translation.override(settings.LANGUAGE_CODE):
         deadlines.obligation_ensure(
             target=call,

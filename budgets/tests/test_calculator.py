@@ -31,11 +31,19 @@ def test_major_takes_capital_construction_out_of_the_base(api_client):
         "/api/v1/budget-rules/indirect-cap/",
         {"program": "major", "direct": "8000000", "equipment_purchase": "1000000", "capital_construction": "2000000"},
     ).json()
-    assert (body["edition"], body["base"], body["cap"], body["article"]) == ("major-2017", "5000000.00", "1000000.00", "MAJOR-FUNDS §18")
+    assert (body["edition"], body["base"], body["cap"], body["article"]) == (
+        "major-2017",
+        "5000000.00",
+        "1000000.00",
+        "MAJOR-FUNDS §18",
+    )
 
 
 def test_edition_defaults_to_the_one_in_force_today(api_client):
-    assert api_client.get("/api/v1/budget-rules/indirect-cap/", {"program": "key_rd", "direct": "1000"}).json()["edition"] == "reform-2021"
+    assert (
+        api_client.get("/api/v1/budget-rules/indirect-cap/", {"program": "key_rd", "direct": "1000"}).json()["edition"]
+        == "reform-2021"
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,7 +63,10 @@ def test_bad_input_is_400_naming_the_field(api_client, query, field):
 
 
 def test_calculator_page(client):
-    response = client.get("/budgets/calculator/", {"program": "key_rd", "edition": "krd-2016", "direct": "6000000", "equipment_purchase": "0"})
+    response = client.get(
+        "/budgets/calculator/",
+        {"program": "key_rd", "edition": "krd-2016", "direct": "6000000", "equipment_purchase": "0"},
+    )
     content = response.content.decode()
     assert "1150000.00" in content  # 1 000 000 + 15 % of 1 000 000
     assert "KRD-FUNDS §20" in content

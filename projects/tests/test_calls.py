@@ -180,3 +180,25 @@ def test_shortlist_factor_outside_3_to_4_is_refused(client, agency_user):
     )
     assert response.status_code == 200
     assert not Call.objects.filter(title="x").exists()
+
+
+def test_the_call_keeps_the_funds_edition_in_force_at_publication(agency_user):
+    user, special = agency_user
+    call = draft(special, closes_at=dt.datetime(2027, 6, 1, tzinfo=SHANGHAI))
+    with time_machine.travel(PUBLISH, tick=False):
+        services.call_publish(actor=user, call=call)
+    call.refresh_from_db()
+    assert call.funds_edition == "reform-2021"
+    chosen = draft(special, closes_at=dt.datetime(2027, 6, 1, tzinfo=SHANGHAI), funds_edition="krd-2016")
+    with time_machine.travel(PUBLISH, tick=False):
+        services.call_publish(actor=user, call=chosen)
+    chosen.refresh_from_db()
+    assert chosen.funds_edition == "krd-2016"
+
+
+def test_an_edition_that_does_not_cover_the_program_is_refused(agency_user):
+    user, special = agency_user  # a key_rd special project
+    call = draft(special, closes_at=dt.datetime(2027, 6, 1, tzinfo=SHANGHAI), funds_edition="major-2017")
+    with time_machine.travel(PUBLISH, tick=False), pytest.raises(RuleViolation) as raised:
+        services.call_publish(actor=user, call=call)
+    assert raised.value.code == "funds_edition"
