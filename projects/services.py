@@ -710,19 +710,11 @@ def proposal_submit(*, actor, proposal: Proposal, now: dt.datetime | None = None
         returned_reason="",
     )
     notify(
-        recipients=_unit_admins(proposal.lead_unit_id),
+        recipients=_role_users(proposal.lead_unit_id, Role.UNIT_ADMIN.value),
         title=_("A proposal awaits your unit's check: %(title)s") % {"title": proposal.title},
         link=reverse("projects:proposal_detail", args=[proposal.pk]),
     )
     return proposal
-
-
-def _unit_admins(organisation_id):
-    from accounts.models import User
-
-    return list(
-        User.objects.filter(organisation_id=organisation_id, groups__name=Role.UNIT_ADMIN.value, is_active=True)
-    )
 
 
 @transaction.atomic
