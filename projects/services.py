@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
+from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import services as deadlines
 from core.deadlines.rules import add_months
@@ -981,9 +982,7 @@ def appeal_answer(*, actor, appeal: Appeal, upheld: bool, answer: str, now=None)
 
 
 def _role_users(organisation_id, role: str):
-    from accounts.models import User
-
-    return list(User.objects.filter(organisation_id=organisation_id, groups__name=role, is_active=True))
+    return list(users_with_role(organisation_id=organisation_id, role=role))
 
 
 # ---- Proposed list, compliance review, public notice, approval (P5 — KRD-MGMT §31–§33) -------

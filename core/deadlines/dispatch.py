@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import registry
 from core.models import DeadlineDispatch, EmailDelivery, Notification, Obligation
@@ -99,9 +100,8 @@ def _claim_due(model, moment_field: str, *, now: dt.datetime, stale: dt.datetime
 
 def _active_users(direct, role: str, organisation_id: int | None) -> dict[int, User]:
     users = {user.pk: user for user in direct.filter(is_active=True)}
-    if role and organisation_id:
-        for user in User.objects.filter(is_active=True, organisation_id=organisation_id, groups__name=role):
-            users[user.pk] = user
+    for user in users_with_role(organisation_id=organisation_id, role=role):
+        users[user.pk] = user
     return users
 
 
