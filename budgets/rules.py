@@ -285,3 +285,69 @@ APPROVER_LABELS = {
     Approver.SUBJECT_UNIT: _("the subject unit (the lead unit is told)"),
     Approver.REFUSED: _("no one: refused"),
 }
+
+
+# ---- Year schedule, post-subsidy, balances, review cuts ---------------------------------------
+
+
+def post_subsidy_start_up_cap(*, central_total: Decimal) -> Decimal:
+    """B10 — MAJOR-FUNDS §32: start-up funds of a post-subsidy project are at most 30 % of the
+    approved central total (rounded down to the fen, so the cap is never exceeded)."""
+    return (Decimal(central_total) * Decimal("0.30")).quantize(CENT, rounding="ROUND_DOWN")
+
+
+@dataclass(frozen=True)
+class BalanceOutcome:
+    kept: bool
+    keep_from: dt.date | None
+    keep_until: dt.date | None
+    article: str
+
+
+def balance_disposition(
+    *, edition: PolicyEdition, accepted_on: dt.date, passed_first_attempt: bool, credit_is_good: bool
+) -> BalanceOutcome:
+    """B9 — what becomes of a subject's balance after financial acceptance.
+
+    KRD-FUNDS §44: passed (at the first attempt — a pass after rectification does not count)
+    with good credit, the unit keeps it for two years from the acceptance for direct research
+    costs, then returns what is left; otherwise it is recovered. MAJOR-FUNDS §47: the two years
+    run from 1 January of the year after the conclusion.
+    """
+    is_major = Category.CAPITAL_CONSTRUCTION in edition.categories
+    article = "MAJOR-FUNDS §47" if is_major else "KRD-FUNDS §44"
+    if not (passed_first_attempt and credit_is_good):
+        return BalanceOutcome(False, None, None, article)
+    start = dt.date(accepted_on.year + 1, 1, 1) if is_major else accepted_on
+    return BalanceOutcome(True, start, _add_years(start, 2) - dt.timedelta(days=1), article)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def uniform_cut_ratio(pairs: list[tuple[Decimal, Decimal]], *, tolerance: Decimal = Decimal("0.005")) -> Decimal | None:
+    """KRD-FUNDS §26: a budget review may not cut direct costs by a simple percentage. Given
+    (applied, approved) amounts of the direct lines, return the common cut ratio when three or
+    more lines were cut and every cut line lost the same share (within ``tolerance``) — the
+    sign of a blanket cut — else None."""
+    ratios = [
+        (Decimal(before) - Decimal(after)) / Decimal(before)
+        for before, after in pairs
+        if Decimal(before) > 0 and Decimal(after) < Decimal(before)
+    ]
+    if len(ratios) < 3:
+        return None
+    if max(ratios) - min(ratios) <= tolerance:
+        return (sum(ratios) / len(ratios)).quantize(Decimal("0.0001"))
+    return None
+
+
+def execution_rate(*, spent: Decimal, approved: Decimal) -> Decimal | None:
+    """执行率: spent as a percentage of the approved amount, one decimal (None when nothing was approved)."""
+    if Decimal(approved) <= 0:
+        return None
+    return (Decimal(spent) * 100 / Decimal(approved)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

@@ -618,6 +618,9 @@ def proposal_findings(proposal: Proposal) -> list[rules.Finding]:
         missing_pledges=missing_pledges(proposal),
     )
     findings += rules.check_credit(serious_records=_serious_credit_records(proposal, units, leaders))
+    from budgets.services.book import submission_findings
+
+    findings += submission_findings(proposal)
     return findings
 
 

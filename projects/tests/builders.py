@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -90,6 +91,8 @@ def complete_proposal(
             leader=subject_leader,
             requested_funds="5000000.00",
         )
+    if proposal.stage == "formal":
+        fill_budget(proposal, applicant)
     services.proposal_indicator_add(
         actor=applicant, proposal=proposal, name="合成染色体数", target_value="≥3 条", measurement="测序验证"
     )
@@ -112,4 +115,40 @@ def complete_proposal(
     return proposal
 
 
-__all__ = ["PDF", "SHANGHAI", "complete_proposal", "open_call", "pdf_file"]
+# A subject's budget that passes every check: 5 000 000 yuan of central funds, 4 years.
+SUBJECT_BUDGET = {
+    "materials": {"central": "2500000.00"},
+    "testing": {"central": "1000000.00"},
+    "meeting_travel": {"central": "300000.00"},
+    "labour": {"central": "500000.00", "basis": "博士后 2 名 × 3 年 × 8.3 万元"},
+    "indirect": {"central": "700000.00", "performance_pay": "200000.00"},
+}
+# The same under the 2021 reform's three direct categories.
+SUBJECT_BUDGET_2021 = {
+    "business": {"central": "3800000.00"},
+    "labour": {"central": "500000.00", "basis": "博士后 2 名 × 3 年 × 8.3 万元"},
+    "indirect": {"central": "700000.00", "performance_pay": "200000.00"},
+}
+
+
+def fill_budget(proposal, applicant, rows: dict | None = None):
+    """Open the proposal's budget book and give every subject the same passing budget."""
+    from budgets.services import book
+
+    proposal.refresh_from_db()
+    budget = book.budget_open(actor=applicant, proposal=proposal)
+    version = budget.working_version
+    if rows is None:
+        rows = SUBJECT_BUDGET_2021 if "business" in budget.edition_rules.categories else SUBJECT_BUDGET
+    years = range(proposal.start_date.year, proposal.end_date.year + 1)
+    for subject in proposal.subjects.select_related("unit"):
+        book.lines_save(actor=applicant, version=version, subject=subject, unit=subject.unit, rows=rows)
+        total = sum(Decimal(row.get("central", 0)) for row in rows.values())
+        share = (total / len(years)).quantize(Decimal("0.01"))
+        plan = {year: share for year in years}
+        plan[years[-1]] += total - share * len(years)
+        book.years_save(actor=applicant, version=version, subject=subject, unit=subject.unit, years=plan)
+    return budget
+
+
+__all__ = ["PDF", "SHANGHAI", "SUBJECT_BUDGET", "complete_proposal", "fill_budget", "open_call", "pdf_file"]

@@ -93,7 +93,11 @@ def test_formal_application_within_the_invitation_window(two_round):
     assert (
         formal.people.filter(role="project_leader").get().id_number == pre.people.get(role="project_leader").id_number
     )
-    # Pledges and the agreement are given again for the formal application, then it is submitted in time…
+    # The budget, pledges and agreement are given for the formal application (KRD-FUNDS §23),
+    # then it is submitted in time…
+    from projects.tests.builders import fill_budget
+
+    fill_budget(formal, pre.applicant)
     for party, organisation, person, _label in services.required_pledges(formal):
         services.proposal_pledge_confirm(
             actor=pre.applicant, proposal=formal, party=party, organisation=organisation, person=person
