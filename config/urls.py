@@ -7,7 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from budgets.api import IndirectCapView
+from budgets import api as budgets_api
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
@@ -31,12 +31,13 @@ router.register("appeals", AppealViewSet, basename="appeal")
 router.register("public-notices", PublicNoticeViewSet, basename="public-notice")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("task-books", TaskBookViewSet, basename="task-book")
+budget_paths = budgets_api.register(router)
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
-    path("budget-rules/indirect-cap/", IndirectCapView.as_view(), name="indirect-cap"),
+    *budget_paths,
 ]
 
 urlpatterns = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -78,3 +79,7 @@ class IndirectCapView(APIView):
                 "article": result.edition.indirect_article,
             }
         )
+
+
+ROUTES: list = []
+PATHS = [path("budget-rules/indirect-cap/", IndirectCapView.as_view(), name="indirect-cap")]

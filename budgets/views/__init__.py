@@ -1,0 +1,1 @@
+"""Budget pages: one module per stage, each with its ``urlpatterns``."""

@@ -1,0 +1,3 @@
+"""Budget pages: adjustments."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Budget pages: book."""
+
+urlpatterns: list = []

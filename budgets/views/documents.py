@@ -1,0 +1,3 @@
+"""Budget pages: documents."""
+
+urlpatterns: list = []

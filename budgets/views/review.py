@@ -1,0 +1,3 @@
+"""Budget pages: review."""
+
+urlpatterns: list = []

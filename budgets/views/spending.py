@@ -1,0 +1,3 @@
+"""Budget pages: spending."""
+
+urlpatterns: list = []
