@@ -1175,6 +1175,9 @@ def approval_issue(*, actor, proposal: Proposal, now=None) -> Project:
         rule="P5",
         changes={"number": [None, project.number], "central_funds": [None, funds]},
     )
+    from budgets.services.review import budget_attach_project
+
+    budget_attach_project(project=project, actor=actor)
     task_books_generate(project=project, actor=actor)
     post_evaluation_ensure(project=project)
     notify(
