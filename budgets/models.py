@@ -338,8 +338,18 @@ class AdjustmentStep(models.Model):
 
     adjustment = models.ForeignKey(Adjustment, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(_("order"))
-    approver = models.CharField(_("approver"), max_length=16)
-    organisation = models.ForeignKey(Organisation, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+
+    class Approver(models.TextChoices):
+        SUBJECT_UNIT = "subject_unit", _("subject unit")
+        LEAD_UNIT = "lead_unit", _("lead unit")
+        AGENCY = "agency", _("professional management agency")
+        ORGANISER = "organiser", _("organising unit (the ministry)")
+
+    approver = models.CharField(_("approver"), max_length=16, choices=Approver.choices)
+    # The unit that decides; empty for the ministry, where any of its officers may.
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     is_notice = models.BooleanField(_("told only"), default=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.WAITING)
     decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)

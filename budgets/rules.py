@@ -351,3 +351,99 @@ def execution_rate(*, spent: Decimal, approved: Decimal) -> Decimal | None:
     if Decimal(approved) <= 0:
         return None
     return (Decimal(spent) * 100 / Decimal(approved)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+# ---- Adjustments: what changed, and who must approve (B6) ---------------------------------------
+
+INDIRECT = "indirect"
+APPROVER_RANK = {
+    Approver.SUBJECT_UNIT: 1,
+    Approver.LEAD_UNIT: 2,
+    Approver.AGENCY: 3,
+    Approver.ORGANISER: 4,
+    Approver.REFUSED: 5,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the approved budget and an adjustment request."""
+
+    scope: ChangeScope
+    subject: int | None = None
+    unit: int | None = None
+    category: str | None = None
+    before: Decimal = Decimal(0)
+    after: Decimal = Decimal(0)
+
+    @property
+    def increase(self) -> bool:
+        return self.after > self.before
+
+
+def classify_changes(
+    before: dict[tuple[int, int, str], Decimal], after: dict[tuple[int, int, str], Decimal]
+) -> list[Change]:
+    """B6 — the changes of an adjustment, from the central amounts per (subject, unit,
+    category) of the approved budget and of the request: the project total; totals of
+    subjects; totals of units within a subject (and units added or removed); lines within a
+    subject unit."""
+
+    def total(amounts, key_filter) -> Decimal:
+        return sum((amount for key, amount in amounts.items() if key_filter(key)), Decimal(0))
+
+    changes: list[Change] = []
+    before_total, after_total = total(before, lambda k: True), total(after, lambda k: True)
+    if before_total != after_total:
+        changes.append(Change(ChangeScope.PROJECT_TOTAL, before=before_total, after=after_total))
+    subjects = sorted({key[0] for key in (*before, *after)})
+    for subject in subjects:
+        old = total(before, lambda k: k[0] == subject)
+        new = total(after, lambda k: k[0] == subject)
+        if old != new:
+            changes.append(Change(ChangeScope.BETWEEN_SUBJECTS, subject, before=old, after=new))
+        units_before = {k[1] for k, v in before.items() if k[0] == subject and v}
+        units_after = {k[1] for k, v in after.items() if k[0] == subject and v}
+        for unit in sorted(units_before ^ units_after):
+            changes.append(
+                Change(
+                    ChangeScope.PARTICIPANTS_ADDED_OR_REMOVED,
+                    subject,
+                    unit,
+                    before=total(before, lambda k: k[:2] == (subject, unit)),
+                    after=total(after, lambda k: k[:2] == (subject, unit)),
+                )
+            )
+        for unit in sorted(units_before & units_after):
+            old = total(before, lambda k: k[:2] == (subject, unit))
+            new = total(after, lambda k: k[:2] == (subject, unit))
+            if old != new:
+                changes.append(Change(ChangeScope.BETWEEN_PARTICIPANTS, subject, unit, before=old, after=new))
+        for key in sorted({k for k in (*before, *after) if k[0] == subject}):
+            old, new = before.get(key, Decimal(0)), after.get(key, Decimal(0))
+            if old != new:
+                changes.append(Change(ChangeScope.WITHIN_SUBJECT, subject, key[1], key[2], old, new))
+    return changes
+
+
+def change_approver(*, edition: PolicyEdition, change: Change) -> Approver:
+    """B6 — who approves one change (see ``adjustment_approver``)."""
+    category = None
+    if change.category and change.category != INDIRECT:
+        category = Category(change.category)
+    return adjustment_approver(
+        edition=edition,
+        scope=change.scope,
+        category=category,
+        increase=change.increase,
+        indirect=change.category == INDIRECT,
+    )
+
+
+def required_approver(*, edition: PolicyEdition, changes: list[Change]) -> Approver | None:
+    """B6 — KRD-FUNDS §36 / MAJOR-FUNDS §41: the highest authority any change needs (None
+    when nothing changed). An indirect increase refuses the whole request."""
+    approvers = [change_approver(edition=edition, change=change) for change in changes]
+    if not approvers:
+        return None
+    return max(approvers, key=APPROVER_RANK.__getitem__)

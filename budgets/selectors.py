@@ -214,3 +214,19 @@ def book_facts(content: VersionContent) -> checks.BookFacts:
 def version_issues(version: BudgetVersion) -> list[checks.Issue]:
     """Every check of the registry on one stored version."""
     return checks.run_checks(book_facts(version_content(version)))
+
+
+def adjustments_for_user(user) -> QuerySet:
+    """Adjustment requests of the budgets the user may open."""
+    from budgets.models import Adjustment
+
+    return Adjustment.objects.filter(budget__in=budgets_for_user(user).values("pk")).select_related(
+        "budget__project", "budget__proposal", "requested_by", "base_version", "proposed_version"
+    )
+
+
+def adjustment_get_for_user(user, pk: int):
+    adjustment = adjustments_for_user(user).filter(pk=pk).first()
+    if adjustment is None:
+        raise Http404
+    return adjustment
