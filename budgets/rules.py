@@ -389,17 +389,17 @@ def classify_changes(
     subjects; totals of units within a subject (and units added or removed); lines within a
     subject unit."""
 
-    def total(amounts, key_filter) -> Decimal:
-        return sum((amount for key, amount in amounts.items() if key_filter(key)), Decimal(0))
+    def total(amounts, prefix: tuple = ()) -> Decimal:
+        return sum((amount for key, amount in amounts.items() if key[: len(prefix)] == prefix), Decimal(0))
 
     changes: list[Change] = []
-    before_total, after_total = total(before, lambda k: True), total(after, lambda k: True)
+    before_total, after_total = total(before), total(after)
     if before_total != after_total:
         changes.append(Change(ChangeScope.PROJECT_TOTAL, before=before_total, after=after_total))
     subjects = sorted({key[0] for key in (*before, *after)})
     for subject in subjects:
-        old = total(before, lambda k: k[0] == subject)
-        new = total(after, lambda k: k[0] == subject)
+        old = total(before, (subject,))
+        new = total(after, (subject,))
         if old != new:
             changes.append(Change(ChangeScope.BETWEEN_SUBJECTS, subject, before=old, after=new))
         units_before = {k[1] for k, v in before.items() if k[0] == subject and v}
@@ -410,13 +410,13 @@ def classify_changes(
                     ChangeScope.PARTICIPANTS_ADDED_OR_REMOVED,
                     subject,
                     unit,
-                    before=total(before, lambda k: k[:2] == (subject, unit)),
-                    after=total(after, lambda k: k[:2] == (subject, unit)),
+                    before=total(before, (subject, unit)),
+                    after=total(after, (subject, unit)),
                 )
             )
         for unit in sorted(units_before & units_after):
-            old = total(before, lambda k: k[:2] == (subject, unit))
-            new = total(after, lambda k: k[:2] == (subject, unit))
+            old = total(before, (subject, unit))
+            new = total(after, (subject, unit))
             if old != new:
                 changes.append(Change(ChangeScope.BETWEEN_PARTICIPANTS, subject, unit, before=old, after=new))
         for key in sorted({k for k in (*before, *after) if k[0] == subject}):

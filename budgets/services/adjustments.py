@@ -130,7 +130,7 @@ def _step_users(step: AdjustmentStep):
         from accounts.models import User
 
         return list(User.objects.filter(groups__name=STEP_ROLES[step.approver], is_active=True))
-    return list(users_with_role(step.organisation_id, STEP_ROLES[step.approver]))
+    return list(users_with_role(organisation_id=step.organisation_id, role=STEP_ROLES[step.approver]))
 
 
 def may_decide(user, step: AdjustmentStep) -> bool:
