@@ -607,6 +607,8 @@ def totals(subject: SubjectFacts) -> dict[str, Decimal]:
         result[f"direct_{source}"] = direct
         result[f"indirect_{source}"] = indirect
         result[source] = direct + indirect
+    for part in ("direct_", "indirect_", ""):
+        result[f"{part}other"] = sum((result[f"{part}{source}"] for source in OTHER_SOURCES), ZERO)
     return result
 
 

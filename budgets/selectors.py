@@ -230,3 +230,156 @@ def adjustment_get_for_user(user, pk: int):
     if adjustment is None:
         raise Http404
     return adjustment
+
+
+# ---- The budget page: tables per subject unit, roll-ups, caps ---------------------------------
+
+
+@dataclass
+class Row:
+    category: str
+    label: str
+    line: BudgetLine | None
+    before: BudgetLine | None = None  # the same line in the version this one is based on
+
+
+@dataclass
+class UnitTable:
+    subject: object
+    unit: Organisation
+    rows: list[Row]
+    years: list[tuple[int, Decimal | None]]
+    equipment: list[EquipmentItem]
+    income: list[IncomeSource]
+
+
+@dataclass
+class SubjectView:
+    subject: object
+    facts: checks.SubjectFacts
+    tables: list[UnitTable]
+    payees: list[ExpertPayee]
+    totals: dict
+    base: Decimal
+    cap: Decimal
+    tiers: list
+
+
+def categories_of(edition: rules.PolicyEdition) -> list[tuple[str, str]]:
+    from budgets.models import LineCategory
+
+    labels = dict(LineCategory.choices)
+    return [(str(c), labels[str(c)]) for c in edition.categories] + [("indirect", labels["indirect"])]
+
+
+def project_years(budget: Budget) -> list[int]:
+    proposal = budget.proposal
+    if proposal.start_date and proposal.end_date:
+        return list(range(proposal.start_date.year, proposal.end_date.year + 1))
+    return []
+
+
+def subject_views(content: VersionContent, facts: checks.BookFacts | None = None) -> list[SubjectView]:
+    """The version laid out as the budget page shows it: per subject, a table per unit."""
+    facts = facts or book_facts(content)
+    budget = content.version.budget
+    categories = categories_of(facts.edition)
+    years = project_years(budget)
+    before: dict = {}
+    if content.version.based_on_id:
+        before = {
+            (line.subject_id, line.unit_id, line.category): line
+            for line in BudgetLine.objects.filter(version_id=content.version.based_on_id)
+        }
+    lines = {(line.subject_id, line.unit_id, line.category): line for line in content.lines}
+    plans = {(row.subject_id, row.unit_id, row.year): row.central for row in content.years}
+    result = []
+    for subject, subject_facts in zip(content.subjects, facts.subjects, strict=True):
+        tables = []
+        for unit_id in subject_facts.unit_ids:
+            tables.append(
+                UnitTable(
+                    subject=subject,
+                    unit=content.units[unit_id],
+                    rows=[
+                        Row(
+                            category,
+                            label,
+                            lines.get((subject.pk, unit_id, category)),
+                            before.get((subject.pk, unit_id, category)),
+                        )
+                        for category, label in categories
+                    ],
+                    years=[(year, plans.get((subject.pk, unit_id, year))) for year in years],
+                    equipment=[e for e in content.equipment if e.subject_id == subject.pk and e.unit_id == unit_id],
+                    income=[i for i in content.income if i.subject_id == subject.pk and i.unit_id == unit_id],
+                )
+            )
+        base, cap, tiers = checks.subject_cap(facts, subject_facts)
+        result.append(
+            SubjectView(
+                subject=subject,
+                facts=subject_facts,
+                tables=tables,
+                payees=[p for p in content.payees if p.subject_id == subject.pk],
+                totals=checks.totals(subject_facts),
+                base=base,
+                cap=cap,
+                tiers=tiers,
+            )
+        )
+    return result
+
+
+def project_totals(views: list[SubjectView]) -> dict:
+    keys = views[0].totals.keys() if views else []
+    return {key: sum((view.totals[key] for view in views), Decimal("0.00")) for key in keys}
+
+
+@dataclass
+class CompareRow:
+    subject: object
+    unit: Organisation
+    category: str
+    label: str
+    left: BudgetLine | None
+    right: BudgetLine | None
+
+    @property
+    def left_central(self) -> Decimal:
+        return self.left.central if self.left else Decimal("0.00")
+
+    @property
+    def right_central(self) -> Decimal:
+        return self.right.central if self.right else Decimal("0.00")
+
+    @property
+    def difference(self) -> Decimal:
+        return self.right_central - self.left_central
+
+    @property
+    def left_total(self) -> Decimal:
+        return self.left.total if self.left else Decimal("0.00")
+
+    @property
+    def right_total(self) -> Decimal:
+        return self.right.total if self.right else Decimal("0.00")
+
+
+def compare(left: BudgetVersion, right: BudgetVersion) -> list[CompareRow]:
+    """Two versions of one book line by line (side by side), in table order."""
+    from budgets.models import LineCategory
+    from projects.models import Subject
+
+    labels = dict(LineCategory.choices)
+    order = {category: index for index, (category, _label) in enumerate(categories_of(edition_of(left.budget)))}
+    lines_left = {(l.subject_id, l.unit_id, l.category): l for l in left.lines.all()}
+    lines_right = {(l.subject_id, l.unit_id, l.category): l for l in right.lines.all()}
+    keys = set(lines_left) | set(lines_right)
+    subjects = Subject.objects.in_bulk({key[0] for key in keys})
+    units = Organisation.objects.in_bulk({key[1] for key in keys})
+    rows = [
+        CompareRow(subjects[s], units[u], c, labels.get(c, c), lines_left.get((s, u, c)), lines_right.get((s, u, c)))
+        for s, u, c in keys
+    ]
+    return sorted(rows, key=lambda row: (row.subject.number, row.unit.pk, order.get(row.category, 99)))

@@ -217,6 +217,18 @@ def _missing_by_section(findings) -> dict[str, int]:
     return counts
 
 
+def _project_budget(project):
+    from budgets.models import Budget
+
+    return Budget.objects.filter(project=project).select_related("approved_version").first()
+
+
+def _budget_of(proposal):
+    from budgets.models import Budget
+
+    return Budget.objects.filter(proposal=proposal).first()
+
+
 def _proposal_context(request, proposal, **forms_given):
     editable = proposal.applicant_id == request.user.pk and proposal.state in services.EDITABLE_STATES
     context = {
@@ -244,6 +256,7 @@ def _proposal_context(request, proposal, **forms_given):
         "objections": proposal.objections.select_related("raised_by"),
         "notice": proposal.public_notices.order_by("-starts_at").first(),
         "project": getattr(proposal, "project", None),
+        "budget": _budget_of(proposal),
         "decision_form": FormalReviewDecisionForm(),
         "appeal_form": AppealForm(),
         "answer_form": AnswerForm(),
@@ -692,6 +705,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "funding_label": rules.funding_label(program_code=project.program.code, project_number=project.number),
             "task_books": selectors.task_books_for_user(request.user).filter(project=project),
+            "budget": _project_budget(project),
         },
     )
 

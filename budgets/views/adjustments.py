@@ -1,3 +1,134 @@
-"""Budget pages: adjustments."""
+"""Budget pages: adjustment requests (调剂), their routing (B6) and decisions."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from budgets import rules, selectors
+from budgets.forms import AdjustmentForm, DecisionForm
+from budgets.models import AdjustmentStep
+from budgets.services import adjustments
+from core.access import AUTHENTICATED, declare_access, roles
+from core.exceptions import RuleViolation, StateConflict
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    budget = selectors.budget_get_for_user(request.user, pk)
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for the adjustment."))
+        return redirect("budgets:budget", pk=budget.pk)
+    try:
+        adjustment = adjustments.adjustment_create(
+            actor=request.user, budget=budget, reason=form.cleaned_data["reason"]
+        )
+    except PermissionDenied as error:
+        raise Http404 from error
+    except (RuleViolation, StateConflict) as error:
+        messages.error(request, error.message)
+        return redirect("budgets:budget", pk=budget.pk)
+    messages.success(request, _("Change the lines of the request, then submit it from the request's page."))
+    return redirect("budgets:version", pk=adjustment.proposed_version_id)
+
+
+@require_GET
+@declare_access(AUTHENTICATED)
+def adjustment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The request against the approved budget: what changes, who must approve and why (B6)."""
+    adjustment = selectors.adjustment_get_for_user(request.user, pk)
+    edition = selectors.edition_of(adjustment.budget)
+    changes = adjustments.adjustment_changes(adjustment)
+    approvers = [rules.change_approver(edition=edition, change=change) for change in changes]
+    required = rules.required_approver(edition=edition, changes=changes)
+    steps = list(adjustment.steps.select_related("organisation", "decided_by"))
+    pending = next((step for step in steps if step.state == AdjustmentStep.State.PENDING), None)
+    return render(
+        request,
+        "budgets/adjustment_detail.html",
+        {
+            "adjustment": adjustment,
+            "budget": adjustment.budget,
+            "edition": edition,
+            "changes": list(zip(changes, approvers, strict=True)),
+            "required": required,
+            "required_label": rules.APPROVER_LABELS.get(required) if required else None,
+            "steps": steps,
+            "pending": pending,
+            "may_decide": pending is not None and adjustments.may_decide(request.user, pending),
+            "is_requester": adjustment.requested_by_id == request.user.pk,
+            "decision_form": DecisionForm(),
+            "rows": selectors.compare(adjustment.base_version, adjustment.proposed_version),
+        },
+    )
+
+
+def _act(request, pk: int, action, success: str) -> HttpResponse:
+    adjustment = selectors.adjustment_get_for_user(request.user, pk)
+    try:
+        action(adjustment)
+    except PermissionDenied as error:
+        raise Http404 from error
+    except (RuleViolation, StateConflict) as error:
+        messages.error(request, error.message)
+        for finding in getattr(error, "findings", []):
+            messages.error(request, f"{finding['rule']} {finding['message']}")
+    else:
+        messages.success(request, success)
+    return redirect("budgets:adjustment", pk=pk)
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def adjustment_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda a: adjustments.adjustment_submit(actor=request.user, adjustment=a),
+        _("The request is submitted and routed to its approvers."),
+    )
+
+
+@require_POST
+@declare_access(roles("applicant", object_scoped=True))
+def adjustment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda a: adjustments.adjustment_withdraw(actor=request.user, adjustment=a),
+        _("The request is withdrawn."),
+    )
+
+
+@require_POST
+@declare_access(roles("unit_admin", "agency", "ministry", object_scoped=True))
+def adjustment_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in ("approve", "reject"):
+        raise Http404
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    comment = form.cleaned_data.get("comment", "")
+    return _act(
+        request,
+        pk,
+        lambda a: adjustments.adjustment_decide(
+            actor=request.user, adjustment=a, approve=decision == "approve", comment=comment
+        ),
+        _("Your decision is recorded."),
+    )
+
+
+urlpatterns = [
+    path("budgets/<int:pk>/adjustments/new/", adjustment_create, name="adjustment_create"),
+    path("budgets/adjustments/<int:pk>/", adjustment_detail, name="adjustment"),
+    path("budgets/adjustments/<int:pk>/submit/", adjustment_submit, name="adjustment_submit"),
+    path("budgets/adjustments/<int:pk>/withdraw/", adjustment_withdraw, name="adjustment_withdraw"),
+    path("budgets/adjustments/<int:pk>/<str:decision>/", adjustment_decide, name="adjustment_decide"),
+]
