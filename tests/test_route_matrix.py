@@ -164,6 +164,96 @@ def _task_book_kwargs(*names):
     return sample
 
 
+def _budget(objects, user):
+    """A budget book the user may open, with a row of each kind: the applicant's draft
+    application; a submitted one of their unit (unit administrator); one received by their
+    agency, with the agency's draft review; any submitted one for the ministry and admins."""
+    from accounts.tests.factories import UserFactory
+    from budgets.models import BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource
+    from projects.models import Proposal
+    from projects.tests.builders import complete_proposal, open_call
+    from projects.tests.factories import SpecialProjectFactory
+
+    agency_org = user.organisation if user is not None and user.has_role("agency") else None
+    call = open_call(
+        special_project=SpecialProjectFactory(**({"managing_agency": agency_org} if agency_org else {})),
+        funds_edition="krd-2016",
+    )
+    applicant = user if user is not None and user.has_role("applicant") else UserFactory(roles=["applicant"])
+    proposal = complete_proposal(call, applicant=applicant)
+    budget = proposal.budget
+    version = budget.working_version
+    review = BudgetVersion.objects.create(
+        budget=budget, number=2, kind=BudgetVersion.Kind.REVIEW, based_on=version, created_by=applicant
+    )
+    if user is not None and not user.has_role("applicant"):
+        state = Proposal.State.RECEIVED if user.has_role("agency") else Proposal.State.SUBMITTED
+        lead_unit = user.organisation if user.has_role("unit_admin") else proposal.lead_unit
+        Proposal.objects.filter(pk=proposal.pk).update(state=state, lead_unit=lead_unit)
+        if user.has_role("agency"):
+            version = review
+    subject = proposal.subjects.select_related("unit").first()
+    rows = {
+        "equipment": EquipmentItem.objects.create(
+            version=version,
+            subject=subject,
+            unit=subject.unit,
+            name="测序仪",
+            quantity=1,
+            unit_price=10,
+            amount=10,
+            central=10,
+        ),
+        "income": IncomeSource.objects.create(
+            version=version, subject=subject, unit=subject.unit, source="own", funder="本单位", amount=1
+        ),
+        "payee": ExpertPayee.objects.create(version=version, subject=subject, name="外聘专家", amount=1),
+    }
+    return {
+        "budget": budget.pk,
+        "version": version.pk,
+        "review": review.pk,
+        "proposal": proposal.pk,
+        "subject_pk": subject.pk,
+        "unit_pk": subject.unit_id,
+        "kind": "equipment",
+        "row_pk": rows["equipment"].pk,
+    }
+
+
+def _budget_kwargs(pk_from: str, *names: str):
+    def sample(objects, user):
+        values = _budget(objects, user)
+        return {"pk": values[pk_from], **{name: values[name] for name in names}}
+
+    return sample
+
+
+def _adjustment(objects, user):
+    """A draft adjustment of a project budget the user may open (leader, lead unit, agency)."""
+    from budgets.models import Budget
+    from budgets.services import adjustments
+    from budgets.tests.builders import approved_budget
+    from projects.models import Project, Proposal
+
+    budget = approved_budget()
+    project = budget.project
+    if user is not None and user.has_role("applicant"):
+        Project.objects.filter(pk=project.pk).update(leader=user)
+        Proposal.objects.filter(pk=budget.proposal_id).update(applicant=user)
+    if user is not None and user.has_role("unit_admin"):
+        Project.objects.filter(pk=project.pk).update(lead_unit=user.organisation)
+    if user is not None and user.has_role("agency"):
+        Project.objects.filter(pk=project.pk).update(managing_agency=user.organisation)
+    budget = Budget.objects.select_related("project").get(pk=budget.pk)
+    adjustment = adjustments.adjustment_create(actor=budget.project.leader, budget=budget, reason="矩阵测试")
+    return {"pk": adjustment.pk}
+
+
+def _adjustment_decision(objects, user):
+    return {**_adjustment(objects, user), "decision": "approve"}
+
+
 SAMPLE_KWARGS = {
     "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
@@ -221,6 +311,41 @@ SAMPLE_KWARGS = {
     "projects:task_book_indicator": _task_book_kwargs("pk", "indicator_pk"),
     "projects:task_book_pdf": _task_book_kwargs("pk"),
     "projects:task_book_action": _task_book_kwargs("pk", "action"),
+    "budgets:budget": _budget_kwargs("budget"),
+    "budgets:compare": _budget_kwargs("budget"),
+    "budgets:open": lambda objects, user: {"proposal_pk": _budget(objects, user)["proposal"]},
+    "budgets:version": _budget_kwargs("version"),
+    "budgets:version_pdf": _budget_kwargs("version"),
+    "budgets:version_xlsx": _budget_kwargs("version"),
+    "budgets:settings": _budget_kwargs("version"),
+    "budgets:confirm_warnings": _budget_kwargs("version"),
+    "budgets:lines": _budget_kwargs("version", "subject_pk", "unit_pk"),
+    "budgets:preview": _budget_kwargs("version", "subject_pk", "unit_pk"),
+    "budgets:years": _budget_kwargs("version", "subject_pk", "unit_pk"),
+    "budgets:equipment_add": _budget_kwargs("version", "subject_pk", "unit_pk"),
+    "budgets:income_add": _budget_kwargs("version", "subject_pk", "unit_pk"),
+    "budgets:payee_add": _budget_kwargs("version", "subject_pk"),
+    "budgets:row_remove": _budget_kwargs("version", "kind", "row_pk"),
+    "budgets:review_open": _budget_kwargs("budget"),
+    "budgets:review_send": _budget_kwargs("review"),
+    "budgets:review_answer": _budget_kwargs("review"),
+    "budgets:review_finalise": _budget_kwargs("review"),
+    "budgets:adjustment_create": _budget_kwargs("budget"),
+    "budgets:adjustment": _adjustment,
+    "budgets:adjustment_submit": _adjustment,
+    "budgets:adjustment_withdraw": _adjustment,
+    "budgets:adjustment_decide": _adjustment_decision,
+    "api:budget-detail": _budget_kwargs("budget"),
+    "api:budget-lines": _budget_kwargs("budget"),
+    "api:budget-validate": _budget_kwargs("budget"),
+    "api:budget-review-detail": _budget_kwargs("review"),
+    "api:budget-review-send": _budget_kwargs("review"),
+    "api:budget-review-answer": _budget_kwargs("review"),
+    "api:budget-review-finalise": _budget_kwargs("review"),
+    "api:budget-adjustment-detail": _adjustment,
+    "api:budget-adjustment-submit": _adjustment,
+    "api:budget-adjustment-approve": _adjustment,
+    "api:budget-adjustment-reject": _adjustment,
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from budgets import rules, selectors
 from budgets.models import Adjustment, AdjustmentStep
 from budgets.services import adjustments
-from core.access import AUTHENTICATED, roles
+from core.access import roles
 from core.api import ErrorSerializer
 
 
@@ -60,7 +60,7 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     then ``submit/``; each approver in turn ``approve/`` or ``reject/``; the last approval
     applies it. Indirect increases are refused (B6)."""
 
-    access = AUTHENTICATED
+    access = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
     action_access = {
         "create": roles("applicant"),
         "submit": roles("applicant"),

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from budgets import selectors
 from budgets.models import Budget, BudgetLine, BudgetVersion, LineCategory
 from budgets.services import book
-from core.access import AUTHENTICATED
+from core.access import roles
 from core.api import ErrorSerializer
 
 
@@ -107,7 +107,7 @@ class BudgetViewSet(viewsets.ReadOnlyModelViewSet):
     """Budget books of proposals and projects the user may see. ``lines/`` reads (GET) or
     saves (POST) one subject unit's table; ``validate/`` runs every check (B0–B10)."""
 
-    access = AUTHENTICATED
+    access = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
     serializer_class = BudgetSerializer
     queryset = Budget.objects.none()
 

@@ -13,7 +13,7 @@ from budgets import selectors
 from budgets.api.book import VersionSerializer
 from budgets.models import BudgetVersion
 from budgets.services import review
-from core.access import AUTHENTICATED, roles
+from core.access import roles
 from core.api import ErrorSerializer
 
 
@@ -22,8 +22,13 @@ class ReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     ``budgets/{id}/lines/`` with ``version``, sends it; the applicant answers; the agency
     finalises it into the approved budget."""
 
-    access = AUTHENTICATED
-    action_access = {"create": roles("agency"), "send": roles("agency"), "finalise": roles("agency")}
+    access = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
+    action_access = {
+        "create": roles("agency"),
+        "send": roles("agency"),
+        "finalise": roles("agency"),
+        "answer": roles("applicant"),
+    }
     serializer_class = VersionSerializer
     queryset = BudgetVersion.objects.none()
 

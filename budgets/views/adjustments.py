@@ -14,7 +14,7 @@ from budgets import rules, selectors
 from budgets.forms import AdjustmentForm, DecisionForm
 from budgets.models import AdjustmentStep
 from budgets.services import adjustments
-from core.access import AUTHENTICATED, declare_access, roles
+from core.access import declare_access, roles
 from core.exceptions import RuleViolation, StateConflict
 
 
@@ -40,7 +40,7 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@declare_access(AUTHENTICATED)
+@declare_access(roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True))
 def adjustment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The request against the approved budget: what changes, who must approve and why (B6)."""
     adjustment = selectors.adjustment_get_for_user(request.user, pk)
@@ -74,8 +74,9 @@ def _act(request, pk: int, action, success: str) -> HttpResponse:
     adjustment = selectors.adjustment_get_for_user(request.user, pk)
     try:
         action(adjustment)
-    except PermissionDenied as error:
-        raise Http404 from error
+    except PermissionDenied:
+        # The user may see the request (else the selector answered 404) but it is not theirs to act on.
+        messages.error(request, _("This step of the request is not yours to decide."))
     except (RuleViolation, StateConflict) as error:
         messages.error(request, error.message)
         for finding in getattr(error, "findings", []):

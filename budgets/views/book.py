@@ -25,10 +25,14 @@ from budgets.forms import (
 )
 from budgets.models import BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource
 from budgets.services import book
-from core.access import AUTHENTICATED, declare_access, roles
+from core.access import declare_access, roles
 from core.exceptions import RuleViolation, StateConflict
 
 SOURCES = ("central", "local_government", "own", "other_channel")
+BUDGET_READERS = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
+# The applicant edits the application and adjustment requests; the agency its budget review.
+BUDGET_EDITORS = roles("applicant", "agency", object_scoped=True)
+APPLICANT = roles("applicant", object_scoped=True)
 
 
 def _can_edit(user, version: BudgetVersion) -> bool:
@@ -100,7 +104,7 @@ def version_context(request, version: BudgetVersion, **extra) -> dict:
 
 
 @require_GET
-@declare_access(AUTHENTICATED)  # object-scoped through budgets_for_user: others get 404
+@declare_access(BUDGET_READERS)  # object-scoped through budgets_for_user: others get 404
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One version of a budget book: editable tables for whoever may change it, else read-only,
     with every check's findings beside it."""
@@ -109,7 +113,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_READERS)
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The budget book: its versions, the approved budget, review and adjustments."""
     budget = selectors.budget_get_for_user(request.user, pk)
@@ -171,7 +175,7 @@ def _back(version: BudgetVersion, anchor: str = "") -> HttpResponse:
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def lines_save(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> HttpResponse:
     """Save one subject unit's table; on an error the page comes back with what was typed."""
     version = _editable_version(request, pk)
@@ -202,7 +206,7 @@ def lines_save(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> 
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def lines_preview(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> HttpResponse:
     """htmx: the subject and project roll-ups and the indirect cap with what is being typed,
     before it is saved (B2)."""
@@ -268,7 +272,7 @@ def lines_preview(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) 
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def years_save(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     subject, unit = _subject_unit(version, subject_pk, unit_pk)
@@ -286,7 +290,7 @@ def years_save(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> 
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def equipment_add(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     subject, unit = _subject_unit(version, subject_pk, unit_pk)
@@ -306,7 +310,7 @@ def equipment_add(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) 
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def income_add(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     subject, unit = _subject_unit(version, subject_pk, unit_pk)
@@ -324,7 +328,7 @@ def income_add(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> 
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def payee_add(request: HttpRequest, pk: int, subject_pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     subject = version.budget.proposal.subjects.filter(pk=subject_pk).first()
@@ -347,7 +351,7 @@ REMOVABLE = {"equipment": EquipmentItem, "income": IncomeSource, "payee": Expert
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_EDITORS)
 def row_remove(request: HttpRequest, pk: int, kind: str, row_pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     model = REMOVABLE.get(kind)
@@ -364,7 +368,7 @@ def row_remove(request: HttpRequest, pk: int, kind: str, row_pk: int) -> HttpRes
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(APPLICANT)
 def settings_save(request: HttpRequest, pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     if version.kind != BudgetVersion.Kind.APPLICATION:
@@ -382,7 +386,7 @@ def settings_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@declare_access(AUTHENTICATED)
+@declare_access(APPLICANT)
 def warnings_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     book.warnings_confirm(actor=request.user, version=version)
@@ -391,7 +395,7 @@ def warnings_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@declare_access(AUTHENTICATED)
+@declare_access(BUDGET_READERS)
 def compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Two versions side by side, line by line, with the difference and the reason given."""
     budget = selectors.budget_get_for_user(request.user, pk)
