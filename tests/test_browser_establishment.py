@@ -92,6 +92,25 @@ def test_establishment_journey(live_server, settings, tmp_path):
                 {"title": f"课题{number}", "requested_funds": "5000000.00"},
                 {"unit": unit, "leader": f"课题负责人{number}"},
             )
+        # The budget book (2021 reform edition): each subject's table and yearly schedule.
+        page.click("[data-testid=open-budget]")
+        page.wait_for_url(re.compile(r".*/budgets/versions/\d+/$"))
+        for number in (1, 2):
+            table = page.locator(f"[data-testid=lines-s{number}-u1]")
+            table.locator("[name=business-central]").fill("3800000")
+            table.locator("[name=labour-central]").fill("500000")
+            table.locator("[name=labour-basis]").fill("博士后 2 名 × 3 年")
+            table.locator("[name=indirect-central]").fill("700000")
+            table.locator("[name=indirect-performance_pay]").fill("200000")
+            page.click(f"[data-testid=save-s{number}-u1]")
+            page.wait_for_load_state()
+            for year in (2027, 2028, 2029, 2030):
+                page.fill(f"[data-testid=year-{year}-s{number}-u1]", "1250000")
+            page.click(f"[data-testid=save-years-s{number}-u1]")
+            page.wait_for_load_state()
+        assert page.locator("[data-testid=checks-pass]").is_visible(), page.locator("#checks").inner_text()
+        assert page.locator("[data-testid=project-central]").inner_text().replace(",", "") == "10000000.00"
+        page.goto(f"{base}/proposals/{proposal.pk}/")
         add(page, "indicator", {"name": "合成染色体数", "target_value": "≥3 条", "measurement": "测序验证"})
         add(page, "schedule", {"starts_on": "2027-07-01", "ends_on": "2028-06-30", "work": "设计与合成"})
         form = page.locator("#attachment form.inline-add")
