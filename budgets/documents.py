@@ -659,3 +659,26 @@ def _widths(sheet, widths: Sequence[int]) -> None:
 
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def task_book_budget(book) -> dict | None:
+    """The approved budget as the task book carries it (KRD-FUNDS §28: 项目任务书（含预算）):
+    the project's summary in the project's book, the subject's table in a subject's book.
+    None while the budget is not approved."""
+    from budgets.models import Budget
+
+    budget = Budget.objects.filter(project_id=book.project_id).select_related("approved_version").first()
+    if budget is None or budget.approved_version is None:
+        return None
+    tables = budget_tables(budget.approved_version)
+    rows = tables.summary
+    if book.subject_id is not None:
+        subject = next((s for s in tables.subjects if s.subject.pk == book.subject_id), None)
+        if subject is None:
+            return None
+        rows = subject.categories
+    return {
+        "version": budget.approved_version,
+        "rows": rows,
+        "names": {"total": TOTAL_NAME, "central": CENTRAL_NAME, "other": OTHER_NAME, "wan_unit": WAN_UNIT},
+    }

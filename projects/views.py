@@ -725,6 +725,8 @@ def _task_book(request, pk):
 @require_GET
 @declare_access(roles(*TASK_BOOK_ROLES, object_scoped=True))
 def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from budgets.documents import task_book_budget
+
     book = _task_book(request, pk)
     is_leader = book.project.leader_id == request.user.pk
     return render(
@@ -735,6 +737,7 @@ def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "indicators": book.indicators.select_related("applied"),
             "editable": is_leader and book.state == book.State.DRAFT,
             "form": TaskBookForm(instance=book),
+            "budget": task_book_budget(book),
             "is_agency": request.user.has_role("agency")
             and request.user.organisation_id == book.project.managing_agency_id,
         },

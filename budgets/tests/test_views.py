@@ -162,3 +162,25 @@ def test_equipment_and_other_sources_added_from_the_page(client, settings, tmp_p
         {"income-source": "own", "income-funder": "本单位", "income-amount": "100000", "income-form": "cash"},
     )
     assert IncomeSource.objects.get(version=version).amount == Decimal("100000.00")
+
+
+def test_the_task_book_carries_the_approved_budget(client):
+    """KRD-FUNDS §28: the task book includes the approved budget — the project summary in the
+    project's book, the subject's table in a subject's book (1000.00 万元 for 2 × 5 000 000)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from projects.documents import task_book_pdf
+    from projects.models import TaskBook
+    from projects.services import task_books_generate
+
+    budget = approved_budget()
+    books = task_books_generate(project=budget.project)
+    project_book = next(book for book in books if book.subject_id is None)
+    client.force_login(budget.proposal.applicant)
+    page = client.get(reverse("projects:task_book_detail", args=[project_book.pk])).content.decode()
+    assert "1000.00" in page
+    subject_book = TaskBook.objects.filter(project=budget.project, subject__isnull=False).first()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(task_book_pdf(subject_book))).pages)
+    assert "500.00" in text and "1000.00" not in text
