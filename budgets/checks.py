@@ -335,14 +335,21 @@ def other_explained(book: BookFacts) -> list[Issue]:
     ]
 
 
+def normal_id(number: str) -> str:
+    """An ID number as compared (B4): trimmed, upper case."""
+    return (number or "").strip().upper()
+
+
 @check("B4", Severity.ERROR, "Expert fees not paid to project staff")
 def expert_payees_not_staff(book: BookFacts) -> list[Issue]:
     """B4 — KRD-FUNDS §18(八): expert consultation fees are never paid to people working on
-    the project or its subjects."""
+    the project or its subjects. ID numbers compare as the 限项 check does (trimmed, upper
+    case: a resident ID's final X is often typed in lower case)."""
     issues = []
+    staff_ids = {normal_id(number) for number in book.personnel_ids} - {""}
     for subject in book.subjects:
         for payee in subject.payees:
-            if (payee.id_number and payee.id_number in book.personnel_ids) or payee.name in book.personnel_names:
+            if normal_id(payee.id_number) in staff_ids or payee.name.strip() in book.personnel_names:
                 issues.append(
                     Issue(
                         "B4",

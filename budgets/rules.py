@@ -333,11 +333,12 @@ def uniform_cut_ratio(pairs: list[tuple[Decimal, Decimal]], *, tolerance: Decima
     """KRD-FUNDS §26: a budget review may not cut direct costs by a simple percentage. Given
     (applied, approved) amounts of the direct lines, return the common cut ratio when three or
     more lines were cut and every cut line lost the same share (within ``tolerance``) — the
-    sign of a blanket cut — else None."""
+    sign of a blanket cut — else None. A line removed outright is a decision on that line, not
+    a percentage: it neither makes nor hides a blanket cut of the others."""
     ratios = [
         (Decimal(before) - Decimal(after)) / Decimal(before)
         for before, after in pairs
-        if Decimal(before) > 0 and Decimal(after) < Decimal(before)
+        if Decimal(before) > 0 and 0 < Decimal(after) < Decimal(before)
     ]
     if len(ratios) < 3:
         return None

@@ -213,6 +213,8 @@ def adjustment_submit(*, actor, adjustment: Adjustment) -> Adjustment:
         raise PermissionDenied
     if adjustment.state != Adjustment.State.DRAFT:
         raise StateConflict(_("This request has already been submitted."), code="adjustment_submitted")
+    # The proposed version's editors lock it too: no line changes between the routing and the submission.
+    BudgetVersion.objects.select_for_update().filter(pk=adjustment.proposed_version_id).first()
     edition = selectors.edition_of(adjustment.budget)
     changes = adjustment_changes(adjustment)
     approver = rules.required_approver(edition=edition, changes=changes)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from budgets import rules, selectors
-from budgets.checks import Severity
+from budgets.checks import Severity, normal_id
 from budgets.models import (
     Budget,
     BudgetLine,
@@ -88,8 +88,15 @@ def require_editor(actor, version: BudgetVersion) -> None:
             raise PermissionDenied
         return
     if version.kind == BudgetVersion.Kind.ADJUSTMENT:
-        if version.adjustment.requested_by_id != actor.pk:
+        adjustment = version.adjustment
+        if adjustment.requested_by_id != actor.pk:
             raise PermissionDenied
+        # B6: the route is worked out from the request as submitted; what is approved is what was asked.
+        if adjustment.state != adjustment.State.DRAFT:
+            raise StateConflict(
+                _("A submitted adjustment request can no longer be changed; withdraw it and request again."),
+                code="adjustment_submitted",
+            )
         return
     raise StateConflict(_("An approved budget is changed only through an adjustment (B6)."), code="approved_is_final")
 
@@ -364,8 +371,11 @@ def expert_payee_add(
     require_editor(actor, version)
     if subject.proposal_id != version.budget.proposal_id:
         raise PermissionDenied
-    people = {(person.name, person.id_number) for person in subject.proposal.people.all()}
-    if any(id_number and id_number == known_id or name == known_name for known_name, known_id in people):
+    people = {(person.name, normal_id(person.id_number)) for person in subject.proposal.people.all()}
+    if any(
+        normal_id(id_number) and normal_id(id_number) == known_id or name.strip() == known_name
+        for known_name, known_id in people
+    ):
         raise RuleViolation(
             "B4",
             _("%(name)s works on the project, so cannot be paid expert consultation fees (KRD-FUNDS §18(八)).")

@@ -83,7 +83,8 @@ def review_send(*, actor, version: BudgetVersion) -> BudgetVersion:
     _require_agency(actor, budget)
     if version.state != BudgetVersion.State.DRAFT:
         raise StateConflict(_("This review has already been sent."), code="review_sent")
-    missing = [new for old, new in changed_lines(version) if new is not None and not new.change_reason.strip()]
+    # A line removed outright is a change too: to cut a line to nothing, keep it at 0 with its reason.
+    missing = [new or old for old, new in changed_lines(version) if new is None or not new.change_reason.strip()]
     if missing:
         raise RuleViolation(
             "B-review",

@@ -127,3 +127,55 @@ def test_b6_adjustment_authority(edition, scope, category, increase, indirect, a
         rules.adjustment_approver(edition=edition, scope=scope, category=category, increase=increase, indirect=indirect)
         == approver
     )
+
+
+@pytest.mark.parametrize(
+    ("central_total", "cap"),
+    [("1000000.00", "300000.00"), ("1000000.03", "300000.00"), ("1000000.04", "300000.01"), ("0", "0.00")],
+)
+def test_b10_post_subsidy_start_up_cap_rounds_down(central_total, cap):
+    """B10 — MAJOR-FUNDS §32: at most 30 %, never a fen more (300 000.009 → 300 000.00)."""
+    assert rules.post_subsidy_start_up_cap(central_total=D(central_total)) == D(cap)
+
+
+@pytest.mark.parametrize(
+    ("edition", "first_attempt", "good_credit", "kept", "keep_from", "keep_until", "article"),
+    [
+        (KRD, True, True, True, dt.date(2027, 6, 30), dt.date(2029, 6, 29), "KRD-FUNDS §44"),
+        (KRD, False, True, False, None, None, "KRD-FUNDS §44"),  # passed only after rectification
+        (KRD, True, False, False, None, None, "KRD-FUNDS §44"),
+        (MAJOR, True, True, True, dt.date(2028, 1, 1), dt.date(2029, 12, 31), "MAJOR-FUNDS §47"),
+        (MAJOR, True, False, False, None, None, "MAJOR-FUNDS §47"),
+    ],
+)
+def test_b9_balance_disposition(edition, first_attempt, good_credit, kept, keep_from, keep_until, article):
+    """B9 — KRD-FUNDS §44: kept two years from the acceptance; MAJOR-FUNDS §47: from 1 January
+    after the conclusion; otherwise recovered."""
+    outcome = rules.balance_disposition(
+        edition=edition,
+        accepted_on=dt.date(2027, 6, 30),
+        passed_first_attempt=first_attempt,
+        credit_is_good=good_credit,
+    )
+    assert (outcome.kept, outcome.keep_from, outcome.keep_until, outcome.article) == (
+        kept,
+        keep_from,
+        keep_until,
+        article,
+    )
+
+
+@pytest.mark.parametrize(
+    ("spent", "approved", "rate"),
+    [
+        ("0", "0", None),
+        ("1", "-1", None),
+        ("50", "200", "25.0"),
+        ("1", "3", "33.3"),
+        ("2", "3", "66.7"),
+        ("300", "200", "150.0"),
+    ],
+)
+def test_execution_rate(spent, approved, rate):
+    """执行率: spent as a share of the approved amount, one decimal, half up."""
+    assert rules.execution_rate(spent=D(spent), approved=D(approved)) == (None if rate is None else D(rate))

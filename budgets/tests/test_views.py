@@ -184,3 +184,25 @@ def test_the_task_book_carries_the_approved_budget(client):
     subject_book = TaskBook.objects.filter(project=budget.project, subject__isnull=False).first()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(task_book_pdf(subject_book))).pages)
     assert "500.00" in text and "1000.00" not in text
+
+
+def test_the_dashboard_lists_the_adjustment_awaiting_the_user(client):
+    """B6: the subject unit's administrator finds the adjustment to decide in 我的待办."""
+    from budgets.services import adjustments, book
+
+    budget = approved_budget()
+    leader = budget.project.leader
+    adjustment = adjustments.adjustment_create(actor=leader, budget=budget, reason="测试费不足")
+    subject = budget.proposal.subjects.order_by("number").last()
+    book.lines_save(
+        actor=leader,
+        version=adjustment.proposed_version,
+        subject=subject,
+        unit=subject.unit,
+        rows={"materials": {"central": "2400000.00"}, "testing": {"central": "1100000.00"}},
+    )
+    adjustments.adjustment_submit(actor=leader, adjustment=adjustment)
+    admin = UserFactory(organisation=subject.unit, roles=["unit_admin"])
+    client.force_login(admin)
+    page = client.get(reverse("core:dashboard")).content.decode()
+    assert reverse("budgets:adjustment", args=[adjustment.pk]) in page
