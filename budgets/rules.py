@@ -72,6 +72,7 @@ class Tier:
 class Approver(StrEnum):
     """Who approves an adjustment (B6)."""
 
+    LEADER = "leader"  # 项目（课题）负责人 decides; the unit is told (2021 reform)
     AGENCY = "agency"  # 专业机构
     ORGANISER = "organiser"  # 牵头组织单位 (major projects)
     LEAD_UNIT = "lead_unit"  # 项目牵头承担单位
@@ -95,6 +96,10 @@ class PolicyEdition:
     flexible_categories: tuple[Category, ...] = ()
     # Who approves flexible changes: the subject unit (KRD) or the lead unit (major).
     flexible_approver: Approver = Approver.SUBJECT_UNIT
+    # Categories the subject unit approves even when increased (2021 reform: equipment).
+    unit_categories: tuple[Category, ...] = ()
+    # Who agrees to moving indirect costs into direct costs (default: the flexible approver).
+    indirect_decrease_approver: Approver | None = None
     # A flat cap for pure theoretical basic research (2021 reform: up to 60 %).
     theory_rate: Decimal | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -168,8 +173,11 @@ EDITIONS: dict[str, PolicyEdition] = {
             base_excludes=(Category.EQUIPMENT_PURCHASE,),
             indirect_article="国办发〔2021〕32号 二(三)",
             adjustment_article="国办发〔2021〕32号 二(二)",
+            # 二(二): equipment adjustments are delegated to the unit; all others to the leader.
             flexible_categories=(Category.BUSINESS, Category.LABOUR),
-            flexible_approver=Approver.SUBJECT_UNIT,
+            flexible_approver=Approver.LEADER,
+            unit_categories=EQUIPMENT,
+            indirect_decrease_approver=Approver.SUBJECT_UNIT,
             theory_rate=Decimal("0.60"),
         ),
     )
@@ -268,12 +276,18 @@ def adjustment_approver(
     decreases follow the flexible path.
     """
     if indirect:
-        return Approver.REFUSED if increase else edition.flexible_approver
+        if increase:
+            return Approver.REFUSED
+        return edition.indirect_decrease_approver or edition.flexible_approver
     if scope == ChangeScope.PROJECT_TOTAL:
         return Approver.ORGANISER if edition.code.startswith("major") else Approver.AGENCY
     if scope != ChangeScope.WITHIN_SUBJECT:
         return Approver.AGENCY
-    if category in edition.flexible_categories or not increase:
+    if category in edition.flexible_categories:
+        return edition.flexible_approver
+    if category in edition.unit_categories:
+        return Approver.SUBJECT_UNIT
+    if not increase:
         return edition.flexible_approver
     return Approver.AGENCY
 
@@ -282,6 +296,7 @@ APPROVER_LABELS = {
     Approver.AGENCY: _("the professional management agency"),
     Approver.ORGANISER: _("the organising unit, after the agency's review"),
     Approver.LEAD_UNIT: _("the lead unit"),
+    Approver.LEADER: _("the project leader decides; the units are told (国办发〔2021〕32号)"),
     Approver.SUBJECT_UNIT: _("the subject unit (the lead unit is told)"),
     Approver.REFUSED: _("no one: refused"),
 }
@@ -358,6 +373,7 @@ def execution_rate(*, spent: Decimal, approved: Decimal) -> Decimal | None:
 
 INDIRECT = "indirect"
 APPROVER_RANK = {
+    Approver.LEADER: 0,
     Approver.SUBJECT_UNIT: 1,
     Approver.LEAD_UNIT: 2,
     Approver.AGENCY: 3,

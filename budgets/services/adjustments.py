@@ -95,7 +95,12 @@ def _route(adjustment: Adjustment, approver: Approver, changes: list[rules.Chang
         if unit_id and unit_id not in subject_units:
             subject_units.append(unit_id)
     plan: list[tuple[str, int | None, bool]] = []
-    if approver == Approver.SUBJECT_UNIT:
+    if approver == Approver.LEADER:
+        # 国办发〔2021〕32号 二(二): the leader's own decision; the units are told.
+        plan += [(AdjustmentStep.Approver.SUBJECT_UNIT, unit, True) for unit in subject_units]
+        if project.lead_unit_id not in subject_units:
+            plan.append((AdjustmentStep.Approver.LEAD_UNIT, project.lead_unit_id, True))
+    elif approver == Approver.SUBJECT_UNIT:
         plan += [(AdjustmentStep.Approver.SUBJECT_UNIT, unit, False) for unit in subject_units]
         if project.lead_unit_id not in subject_units:
             plan.append((AdjustmentStep.Approver.LEAD_UNIT, project.lead_unit_id, True))
@@ -215,6 +220,14 @@ def adjustment_submit(*, actor, adjustment: Adjustment) -> Adjustment:
         raise StateConflict(_("This request has already been submitted."), code="adjustment_submitted")
     # The proposed version's editors lock it too: no line changes between the routing and the submission.
     BudgetVersion.objects.select_for_update().filter(pk=adjustment.proposed_version_id).first()
+    if adjustment.budget.approved_version_id != adjustment.base_version_id:
+        raise StateConflict(
+            _(
+                "The approved budget changed after this request was made (another adjustment was applied). "
+                "Withdraw it and request again from the current budget."
+            ),
+            code="budget_changed",
+        )
     edition = selectors.edition_of(adjustment.budget)
     changes = adjustment_changes(adjustment)
     approver = rules.required_approver(edition=edition, changes=changes)

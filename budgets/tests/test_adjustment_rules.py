@@ -88,15 +88,17 @@ def test_b6_major_fixed_categories_are_increased_only_by_the_agency(category, in
 
 @pytest.mark.parametrize("increase", [True, False], ids=["increase", "decrease"])
 @pytest.mark.parametrize("category", [Category.BUSINESS, Category.LABOUR], ids=str)
-def test_b6_reform_2021_business_and_labour_are_adjusted_within_the_subject(category, increase):
-    """B6 — 国办发〔2021〕32号 二(二): business and labour costs are adjusted without the agency."""
-    assert within(REFORM, category, increase) == Approver.SUBJECT_UNIT
+def test_b6_reform_2021_business_and_labour_are_the_leaders_to_adjust(category, increase):
+    """B6 — 国办发〔2021〕32号 二(二): apart from equipment, the adjustment authority is
+    delegated to the project leader (the units are told)."""
+    assert within(REFORM, category, increase) == Approver.LEADER
 
 
+@pytest.mark.parametrize("increase", [True, False], ids=["increase", "decrease"])
 @pytest.mark.parametrize("category", [c for c in rules.EQUIPMENT], ids=str)
-def test_b6_reform_2021_equipment_decreases_stay_within_the_subject(category):
-    """B6 — 国办发〔2021〕32号 二(二): a decrease never needs the agency."""
-    assert within(REFORM, category, False) == Approver.SUBJECT_UNIT
+def test_b6_reform_2021_equipment_is_the_units_to_adjust(category, increase):
+    """B6 — 国办发〔2021〕32号 二(二): equipment adjustments are delegated to the unit, up or down."""
+    assert within(REFORM, category, increase) == Approver.SUBJECT_UNIT
 
 
 @pytest.mark.parametrize(
@@ -289,7 +291,7 @@ def test_moves_within_one_subject_unit(after, krd, major):
 
 
 def test_required_approver_is_the_highest_any_change_needs():
-    """B6 — the highest authority wins: subject unit < lead unit < agency < organiser < refused."""
+    """B6 — the highest authority wins: leader < subject unit < lead unit < agency < organiser < refused."""
     materials = Change(ChangeScope.WITHIN_SUBJECT, 1, 10, "materials", D(100), D(120))
     labour = Change(ChangeScope.WITHIN_SUBJECT, 1, 10, "labour", D(100), D(120))
     total = Change(ChangeScope.PROJECT_TOTAL, before=D(200), after=D(240))
@@ -300,7 +302,14 @@ def test_required_approver_is_the_highest_any_change_needs():
     assert rules.required_approver(edition=MAJOR, changes=[materials, labour, total]) == Approver.ORGANISER
     assert rules.required_approver(edition=MAJOR, changes=[total, indirect_up, materials]) == Approver.REFUSED
     ranked = sorted(rules.APPROVER_RANK, key=rules.APPROVER_RANK.__getitem__)
-    assert ranked == [Approver.SUBJECT_UNIT, Approver.LEAD_UNIT, Approver.AGENCY, Approver.ORGANISER, Approver.REFUSED]
+    assert ranked == [
+        Approver.LEADER,
+        Approver.SUBJECT_UNIT,
+        Approver.LEAD_UNIT,
+        Approver.AGENCY,
+        Approver.ORGANISER,
+        Approver.REFUSED,
+    ]
 
 
 # ---- KRD-FUNDS §26: no blanket cut in the budget review ---------------------------------------

@@ -485,3 +485,59 @@ def test_two_adjustments_approved_at_once_apply_one_and_refuse_the_other():
     assert sum(amounts.values()) == D("10000000.00")
     assert BudgetVersion.objects.filter(budget=budget, kind=BudgetVersion.Kind.APPROVED).count() == 2
     assert AuditEvent.objects.filter(action="adjustment.apply", object_id=str(budget.pk)).count() == 1
+
+
+def test_b6_reform_2021_the_leader_moves_business_to_labour_and_the_units_are_told():
+    """B6 — 国办发〔2021〕32号 二(二): outside equipment the leader decides; the request applies
+    on submission and the subject unit and the lead unit are told (备案)."""
+    cast = cast_of(approved_budget("key_rd", "reform-2021"))
+    adjustment = adjustments.adjustment_create(actor=cast.leader, budget=cast.budget, reason="增加博士后")
+    subject = cast.subject(2)
+    book.lines_save(
+        actor=cast.leader,
+        version=adjustment.proposed_version,
+        subject=subject,
+        unit=subject.unit,
+        rows={"business": {"central": "3700000.00"}, "labour": {"central": "600000.00", "basis": "博士后 3 名"}},
+    )
+    adjustment = submit(cast, adjustment)
+    assert adjustment.state == Adjustment.State.APPROVED
+    assert steps(adjustment) == [
+        ("subject_unit", cast.unit(2), True, "notified"),
+        ("lead_unit", cast.project.lead_unit_id, True, "notified"),
+    ]
+    assert approved_central(cast.budget)[(2, "labour")] == D("600000.00")
+    assert Notification.objects.filter(recipient=cast.partner_admin).exists()
+
+
+def test_b6_reform_2021_an_equipment_increase_is_the_subject_units_to_approve():
+    """B6 — 国办发〔2021〕32号 二(二): equipment adjustments are delegated to the unit."""
+    cast = cast_of(approved_budget("key_rd", "reform-2021"))
+    adjustment = adjustments.adjustment_create(actor=cast.leader, budget=cast.budget, reason="租用测序仪")
+    subject = cast.subject(2)
+    book.lines_save(
+        actor=cast.leader,
+        version=adjustment.proposed_version,
+        subject=subject,
+        unit=subject.unit,
+        rows={"business": {"central": "3700000.00"}, "equipment_rental": {"central": "100000.00"}},
+    )
+    adjustment = submit(cast, adjustment)
+    assert [step[:3] for step in steps(adjustment)] == [
+        ("subject_unit", cast.unit(2), False),
+        ("lead_unit", cast.project.lead_unit_id, True),
+    ]
+    adjustment = decide(cast.partner_admin, adjustment)
+    assert adjustment.state == Adjustment.State.APPROVED
+
+
+def test_a_request_from_a_superseded_budget_is_refused_at_submission(krd):
+    """Two requests from the same approved budget: once the first applies, the second cannot be
+    submitted (it would otherwise go round every approver only to be refused at the end)."""
+    first = ask(krd, 1, materials={"central": "2400000.00"}, testing={"central": "1100000.00"})
+    second = ask(krd, 1, materials={"central": "2300000.00"}, testing={"central": "1200000.00"})
+    decide(krd.lead_admin, submit(krd, first))
+    assert Adjustment.objects.get(pk=first.pk).state == Adjustment.State.APPROVED
+    with pytest.raises(StateConflict) as refused:
+        submit(krd, second)
+    assert refused.value.code == "budget_changed"
