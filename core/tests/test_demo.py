@@ -43,3 +43,19 @@ def test_demo_uses_the_default_password_in_debug(settings):
     settings.DEMO_PASSWORD = ""
     call_command("load_demo")
     assert User.objects.get(username="agency").check_password("demo-pass-2026")
+
+
+def test_the_demo_project_has_an_approved_budget_that_passes_every_check(settings, tmp_path):
+    """The demo's finance pages have something to work on: an approved budget (B1–B5) in force."""
+    from budgets import selectors
+    from budgets.models import Budget
+    from projects.demo import DEMO_PROJECT_NUMBER
+
+    settings.DEMO_PASSWORD = "demo-pass-2026"
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_demo")
+    call_command("load_demo")
+    budget = Budget.objects.get(project__number=DEMO_PROJECT_NUMBER)
+    assert budget.approved_version is not None
+    assert budget.approved_version.lines.count() == 8
+    assert selectors.version_issues(budget.approved_version) == []

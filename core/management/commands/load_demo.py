@@ -1,10 +1,11 @@
 """``python manage.py load_demo``: organisations of every kind, one user per role, the three
-programs with their special projects. Idempotent: running it again changes nothing."""
+programs with their special projects, the demo project with its approved budget. Idempotent: running it again changes nothing."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import demo as accounts_demo
+from budgets import demo as budgets_demo
 from projects import demo as projects_demo
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = accounts_demo.load()
         programs = projects_demo.load()
+        budgets_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(users)} users and {programs} special projects created.")
         )
