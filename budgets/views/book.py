@@ -23,7 +23,7 @@ from budgets.forms import (
     ReviewAnswerForm,
     YearsForm,
 )
-from budgets.models import BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource
+from budgets.models import OTHER_SOURCES, BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource
 from budgets.services import book
 from core.access import declare_access, roles
 from core.exceptions import RuleViolation, StateConflict
@@ -93,9 +93,8 @@ def version_context(request, version: BudgetVersion, **extra) -> dict:
         "years": selectors.project_years(budget),
         "is_agency": request.user.has_role("agency") and request.user.organisation_id == agency_id,
         "is_applicant": budget.proposal.applicant_id == request.user.pk,
-        "equipment_form": EquipmentItemForm(prefix="equipment"),
-        "income_form": IncomeSourceForm(prefix="income"),
-        "payee_form": ExpertPayeeForm(prefix="payee"),
+        "income_sources": [(source.value, source.label) for source in OTHER_SOURCES],
+        "income_forms": IncomeSource.Form.choices,
         "answer_form": ReviewAnswerForm(),
         "adjustment": getattr(version, "adjustment", None) if version.kind == BudgetVersion.Kind.ADJUSTMENT else None,
     }
