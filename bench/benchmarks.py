@@ -11,6 +11,7 @@ from accounts.models import User
 from bench.budgets import budget_page, budget_validation
 from bench.deadlines import deadline_sweep
 from bench.proposals import agency_list, submission_burst
+from bench.spending import spending_import
 from core import audit, calendar
 from core.models import AuditEvent
 
@@ -68,4 +69,14 @@ def audit_list_page(median_seconds, report) -> None:
     print(f"{'':<58} ratio 20000/100 = {results[20_000] / results[100]:.2f}")
 
 
-ALL = [working_days, audit_record, audit_list_page, deadline_sweep, agency_list, submission_burst, budget_validation, budget_page]
+ALL = [
+    working_days,
+    audit_record,
+    audit_list_page,
+    deadline_sweep,
+    agency_list,
+    submission_burst,
+    budget_validation,
+    budget_page,
+    spending_import,
+]

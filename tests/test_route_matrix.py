@@ -254,6 +254,48 @@ def _adjustment_decision(objects, user):
     return {**_adjustment(objects, user), "decision": "approve"}
 
 
+def _spending(objects, user):
+    """An approved project budget the user may open (leader; lead and first subject unit;
+    agency) with a draft final account of 2027 and a kept balance of its first subject."""
+    from budgets.models import Balance, FinalAccount
+    from budgets.tests.builders import approved_budget
+    from projects.models import Project, Proposal, Subject
+
+    budget = approved_budget()
+    project = budget.project
+    subject = budget.proposal.subjects.order_by("number").first()
+    if user is not None and user.has_role("applicant"):
+        Project.objects.filter(pk=project.pk).update(leader=user)
+        Proposal.objects.filter(pk=budget.proposal_id).update(applicant=user)
+    if user is not None and user.has_role("unit_admin"):
+        Project.objects.filter(pk=project.pk).update(lead_unit=user.organisation)
+        Subject.objects.filter(pk=subject.pk).update(unit=user.organisation)
+    if user is not None and user.has_role("agency"):
+        Project.objects.filter(pk=project.pk).update(managing_agency=user.organisation)
+    account = FinalAccount.objects.create(budget=budget, year=2027)
+    balance = Balance.objects.create(
+        budget=budget,
+        subject=subject,
+        amount=100,
+        accepted_on=dt.date(2030, 9, 15),
+        passed_first_attempt=True,
+        credit_is_good=True,
+        disposition=Balance.Disposition.KEPT,
+        keep_from=dt.date(2030, 9, 15),
+        keep_until=dt.date(2032, 9, 14),
+        decided_by=project.leader,
+    )
+    return {"budget": budget.pk, "year": 2027, "account": account.pk, "balance": balance.pk}
+
+
+def _spending_kwargs(**names):
+    def sample(objects, user):
+        values = _spending(objects, user)
+        return {name: values[key] for name, key in names.items()}
+
+    return sample
+
+
 SAMPLE_KWARGS = {
     "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
@@ -346,6 +388,19 @@ SAMPLE_KWARGS = {
     "api:budget-adjustment-submit": _adjustment,
     "api:budget-adjustment-approve": _adjustment,
     "api:budget-adjustment-reject": _adjustment,
+    **{
+        f"budgets:{name}": _spending_kwargs(pk="budget")
+        for name in ("spending", "spending_import", "final_accounts", "balances", "balance_settle")
+    },
+    **{
+        f"budgets:{name}": _spending_kwargs(pk="budget", year="year")
+        for name in ("final_account", "final_account_compile", "final_account_submit")
+    },
+    "budgets:balance_report": _spending_kwargs(pk="balance"),
+    "api:final-account-detail": _spending_kwargs(pk="account"),
+    "api:final-account-submit": _spending_kwargs(pk="account"),
+    "api:balance-detail": _spending_kwargs(pk="balance"),
+    "api:balance-use-report": _spending_kwargs(pk="balance"),
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its
