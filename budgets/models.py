@@ -370,12 +370,16 @@ class ExpenditureImport(models.Model):
     """One spending file imported from a unit's finance system: all rows or none."""
 
     class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being imported")
         APPLIED = "applied", _("applied")
         REFUSED = "refused", _("refused: nothing imported")
 
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="imports")
     year = models.PositiveSmallIntegerField(_("year"))
     file_name = models.CharField(_("file"), max_length=255)
+    # A large file waits here for the worker (design §5: scale imports run in Celery).
+    stored_file = models.FileField(_("stored file"), upload_to="budgets/imports/", blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     total = models.DecimalField(_("total (yuan)"), default=0, **MONEY)

@@ -235,6 +235,23 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 DEADLINE_REQUEUE_AFTER = env.int("DEADLINE_REQUEUE_AFTER", default=120)
 # Absolute links in emails.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# The cache shared by the web processes and the workers (e.g. the progress of a background
+# import): Redis beside a Redis broker, else files under var/ (the embedded default).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=CELERY_BROKER_URL),
+            "KEY_PREFIX": "portal",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 # Extra task modules a worker imports (e.g. test-only timer actions).
 CELERY_IMPORTS = env.list("CELERY_EXTRA_IMPORTS", default=[])
 # Seconds after which /healthz reports the worker as missing.

@@ -62,6 +62,8 @@ def celery_worker(
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # Files the test stored (uploads) are where the worker looks for them.
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **(environment or {}),
     }
     base_dir = Path(settings.BASE_DIR)

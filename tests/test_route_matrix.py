@@ -257,7 +257,7 @@ def _adjustment_decision(objects, user):
 def _spending(objects, user):
     """An approved project budget the user may open (leader; lead and first subject unit;
     agency) with a draft final account of 2027 and a kept balance of its first subject."""
-    from budgets.models import Balance, FinalAccount
+    from budgets.models import Balance, ExpenditureImport, FinalAccount
     from budgets.tests.builders import approved_budget
     from projects.models import Project, Proposal, Subject
 
@@ -285,7 +285,10 @@ def _spending(objects, user):
         keep_until=dt.date(2032, 9, 14),
         decided_by=project.leader,
     )
-    return {"budget": budget.pk, "year": 2027, "account": account.pk, "balance": balance.pk}
+    queued = ExpenditureImport.objects.create(
+        budget=budget, year=2027, file_name="导出.csv", state=ExpenditureImport.State.QUEUED, imported_by=project.leader
+    )
+    return {"budget": budget.pk, "year": 2027, "account": account.pk, "balance": balance.pk, "import": queued.pk}
 
 
 def _spending_kwargs(**names):
@@ -401,6 +404,7 @@ SAMPLE_KWARGS = {
     "api:final-account-submit": _spending_kwargs(pk="account"),
     "api:balance-detail": _spending_kwargs(pk="balance"),
     "api:balance-use-report": _spending_kwargs(pk="balance"),
+    "budgets:import_status": _spending_kwargs(pk="budget", import_pk="import"),
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its

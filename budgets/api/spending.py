@@ -57,7 +57,10 @@ class ExpenditureSerializer(serializers.ModelSerializer):
 
 class ExpenditureImportSerializer(serializers.ModelSerializer):
     imported_by = serializers.CharField(source="imported_by.username", read_only=True)
-    state = serializers.CharField(read_only=True, help_text="applied, or refused (nothing imported)")
+    state = serializers.CharField(
+        read_only=True,
+        help_text="queued or running (a large file, in the worker), applied, or refused (nothing imported)",
+    )
     errors = serializers.ListField(child=serializers.DictField(), read_only=True)
 
     class Meta:
@@ -116,7 +119,15 @@ class ExpenditureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request={"multipart/form-data": ExpenditureImportRequestSerializer},
-        responses={201: ExpenditureImportSerializer, 400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+        responses={
+            201: ExpenditureImportSerializer,
+            202: ExpenditureImportSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        description="Files above 256 KiB are imported by the worker: the answer is 202 with the import "
+        "``queued``; follow it at ``expenditure-imports/{id}/``.",
     )
     @action(
         detail=False,
@@ -131,6 +142,15 @@ class ExpenditureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = ExpenditureImportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         budget = selectors.budget_get_for_user(request.user, data.validated_data["budget"])
+        uploaded = data.validated_data["file"]
+        if uploaded.size > services.BACKGROUND_IMPORT_BYTES:
+            try:
+                record = services.expenditure_import_queue(
+                    actor=request.user, budget=budget, year=data.validated_data["year"], uploaded_file=uploaded
+                )
+            except PermissionDenied as error:
+                raise NotFound from error
+            return Response(ExpenditureImportSerializer(record).data, status=status.HTTP_202_ACCEPTED)
         try:
             record = services.expenditure_import(
                 actor=request.user,

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import os
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -686,7 +687,7 @@ class _RowReader:
         return Expenditure(*[values[name] for name in EXPENDITURE_ATTNAMES])
 
 
-def _load(reader: _RowReader, uploaded_file, result: _Result) -> None:
+def _load(reader: _RowReader, uploaded_file, result: _Result, progress=None) -> None:
     """Read the file; while it has no error, insert its rows in batches."""
     batch: list[Expenditure] = []
     header_seen = False
@@ -703,6 +704,8 @@ def _load(reader: _RowReader, uploaded_file, result: _Result) -> None:
                 header_seen = bool(found)
                 continue
             result.rows += 1
+            if progress is not None and result.rows % PROGRESS_EVERY == 0:
+                progress(result.rows)
             expenditure = reader.check(number, row, result)
             if expenditure is not None and not result.error_count:
                 batch.append(expenditure)
@@ -770,7 +773,94 @@ def import_error_count(record: ExpenditureImport) -> int:
     return len(record.errors) + extra - (1 if extra else 0)
 
 
-def expenditure_import(*, actor, budget: Budget, year: int, uploaded_file) -> ExpenditureImport:
+# Files above this size are imported by the worker, with progress shown on the page.
+BACKGROUND_IMPORT_BYTES = 256 * 1024
+PROGRESS_EVERY = BATCH_SIZE
+
+
+def progress_key(record_id: int) -> str:
+    return f"budgets:expenditure-import:{record_id}:rows"
+
+
+def import_progress(record: ExpenditureImport) -> int:
+    """Rows read so far by the worker (kept in the shared cache, outside the import's transaction)."""
+    from django.core.cache import cache
+
+    return cache.get(progress_key(record.pk), 0)
+
+
+def _check_import(actor, budget: Budget, year: int) -> tuple[Budget, frozenset[int] | None]:
+    budget = _lock_budget(budget)
+    allowed_units = import_scope(actor, budget)
+    first_year, last_year = project_years(budget.project)
+    if not first_year <= year <= last_year:
+        raise ValidationError(
+            {"year": [_("The project runs from %(first)d to %(last)d.") % {"first": first_year, "last": last_year}]}
+        )
+    return budget, allowed_units
+
+
+def expenditure_import_queue(*, actor, budget: Budget, year: int, uploaded_file) -> ExpenditureImport:
+    """Keep a large spending file and hand it to the worker; the page follows its progress.
+    The same checks and the same all-or-nothing import run there (``expenditure_import``)."""
+    from budgets import tasks
+
+    file_name = os.path.basename(getattr(uploaded_file, "name", "") or "upload")[:255]
+    with transaction.atomic():
+        budget, _allowed = _check_import(actor, budget, year)
+        record = ExpenditureImport(
+            budget=budget, year=year, file_name=file_name, state=ExpenditureImport.State.QUEUED, imported_by=actor
+        )
+        record.stored_file.save(
+            f"{uuid.uuid4().hex}{os.path.splitext(file_name)[1].lower()}", uploaded_file, save=False
+        )
+        record.save()
+        audit.record(
+            actor=actor,
+            action="expenditure.import_queued",
+            target=budget,
+            rule="B-spending",
+            changes={"import": [None, record.pk], "file": [None, file_name], "year": [None, year]},
+        )
+        transaction.on_commit(lambda: tasks.run_expenditure_import.delay(record.pk))
+    return record
+
+
+def expenditure_import_run(*, record_id: int) -> ExpenditureImport | None:
+    """The worker's part of a queued import: idempotent (a finished import is left alone; one
+    whose worker died while running is run again — its rows were rolled back with it)."""
+    record = (
+        ExpenditureImport.objects.select_related("budget", "imported_by")
+        .filter(pk=record_id, state__in=[ExpenditureImport.State.QUEUED, ExpenditureImport.State.RUNNING])
+        .first()
+    )
+    if record is None:
+        return None
+    ExpenditureImport.objects.filter(pk=record.pk).update(state=ExpenditureImport.State.RUNNING)
+    try:
+        with record.stored_file.open("rb") as handle:
+            handle.name = record.file_name
+            return expenditure_import(
+                actor=record.imported_by, budget=record.budget, year=record.year, uploaded_file=handle, record=record
+            )
+    except ImportRefused as refused:
+        return refused.expenditure_import
+    except (PermissionDenied, ValidationError, RuleViolation, StateConflict, OSError) as error:
+        # Refused before any row was read (the budget changed, the user lost the right, the
+        # stored file is gone): the import ends refused with the reason, rather than running.
+        message = getattr(error, "message", None) or "; ".join(getattr(error, "messages", [str(error)]))
+        ExpenditureImport.objects.filter(pk=record.pk).update(
+            state=ExpenditureImport.State.REFUSED, errors=[{"row": None, "column": "", "message": message, "rule": ""}]
+        )
+        return ExpenditureImport.objects.get(pk=record.pk)
+    finally:
+        record.stored_file.delete(save=False)
+        ExpenditureImport.objects.filter(pk=record.pk).update(stored_file="")
+
+
+def expenditure_import(
+    *, actor, budget: Budget, year: int, uploaded_file, record: ExpenditureImport | None = None
+) -> ExpenditureImport:
     """Import a year of spending from a unit's finance system export: all rows or none.
 
     The project leader and the lead unit's administrators import rows of every unit; a
@@ -784,22 +874,20 @@ def expenditure_import(*, actor, budget: Budget, year: int, uploaded_file) -> Ex
     """
     file_name = os.path.basename(getattr(uploaded_file, "name", "") or "upload")[:255]
     with transaction.atomic():
-        budget = _lock_budget(budget)
-        allowed_units = import_scope(actor, budget)
-        first_year, last_year = project_years(budget.project)
-        if not first_year <= year <= last_year:
-            raise ValidationError(
-                {"year": [_("The project runs from %(first)d to %(last)d.") % {"first": first_year, "last": last_year}]}
+        budget, allowed_units = _check_import(actor, budget, year)
+        if record is None:
+            record = ExpenditureImport.objects.create(
+                budget=budget, year=year, file_name=file_name, state=ExpenditureImport.State.APPLIED, imported_by=actor
             )
-        record = ExpenditureImport.objects.create(
-            budget=budget, year=year, file_name=file_name, state=ExpenditureImport.State.APPLIED, imported_by=actor
-        )
+        else:
+            record.state = ExpenditureImport.State.APPLIED
+            record.save(update_fields=["state"])
         reader = _RowReader(_lookups(budget, allowed_units), budget=budget, year=year, record=record)
         result = _Result()
         replaced = 0
         try:
             with transaction.atomic():  # the rows of a refused file are rolled back with this savepoint
-                _load(reader, uploaded_file, result)
+                _load(reader, uploaded_file, result, progress=_progress_writer(record))
                 if result.error_count:
                     raise _Rollback
                 replaced, _detail = (
@@ -862,6 +950,13 @@ def expenditure_import(*, actor, budget: Budget, year: int, uploaded_file) -> Ex
 
 class _Rollback(Exception):
     pass
+
+
+def _progress_writer(record: ExpenditureImport):
+    from django.core.cache import cache
+
+    key = progress_key(record.pk)
+    return lambda rows: cache.set(key, rows, timeout=3600)
 
 
 # ---- Execution rates ---------------------------------------------------------------------------

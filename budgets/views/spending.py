@@ -130,6 +130,25 @@ def _spending_page(request: HttpRequest, budget: Budget, form: ExpenditureImport
 
 @require_GET
 @declare_access(SPENDING_READERS)
+def import_status(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse:
+    """htmx: the state of a background import, polled while it is queued or running; when it
+    ends, the page reloads to show the rows and rates."""
+    budget = selectors.budget_get_for_user(request.user, pk)
+    record = budget.imports.filter(pk=import_pk).first()
+    if record is None:
+        raise Http404
+    response = render(
+        request,
+        "budgets/_import_status.html",
+        {"budget": budget, "record": record, "rows": services.import_progress(record)},
+    )
+    if record.state not in (record.State.QUEUED, record.State.RUNNING) and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_GET
+@declare_access(SPENDING_READERS)
 def spending(request: HttpRequest, pk: int) -> HttpResponse:
     """The spending of a budget: the import form, the history of imports with the errors of
     refused files, and the execution rate per subject and category."""
@@ -145,9 +164,24 @@ def spending_import(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExpenditureImportForm(request.POST, request.FILES, budget=budget)
     if not form.is_valid():
         return _spending_page(request, budget, form, status=400)
+    uploaded = form.cleaned_data["file"]
+    if uploaded.size > services.BACKGROUND_IMPORT_BYTES:
+        try:
+            record = services.expenditure_import_queue(
+                actor=request.user, budget=budget, year=form.cleaned_data["year"], uploaded_file=uploaded
+            )
+        except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
+            _refusal(request, error)
+            return redirect("budgets:spending", pk=budget.pk)
+        messages.info(
+            request,
+            _("%(file)s is being imported in the background; this page shows its progress.")
+            % {"file": record.file_name},
+        )
+        return redirect(f"{reverse('budgets:spending', args=[budget.pk])}#import-{record.pk}")
     try:
         record = services.expenditure_import(
-            actor=request.user, budget=budget, year=form.cleaned_data["year"], uploaded_file=form.cleaned_data["file"]
+            actor=request.user, budget=budget, year=form.cleaned_data["year"], uploaded_file=uploaded
         )
     except services.ImportRefused as error:
         messages.error(request, error.message)
@@ -371,6 +405,7 @@ def balance_report(request: HttpRequest, pk: int) -> HttpResponse:
 urlpatterns = [
     path("budgets/<int:pk>/spending/", spending, name="spending"),
     path("budgets/<int:pk>/spending/import/", spending_import, name="spending_import"),
+    path("budgets/<int:pk>/spending/imports/<int:import_pk>/", import_status, name="import_status"),
     path("budgets/<int:pk>/final-accounts/", final_accounts, name="final_accounts"),
     path("budgets/<int:pk>/final-accounts/<int:year>/", final_account, name="final_account"),
     path("budgets/<int:pk>/final-accounts/<int:year>/compile/", final_account_compile, name="final_account_compile"),
