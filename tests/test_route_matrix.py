@@ -170,18 +170,13 @@ def _budget(objects, user):
     agency, with the agency's draft review; any submitted one for the ministry and admins."""
     from accounts.tests.factories import UserFactory
     from budgets.models import BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource
+    from budgets.tests.builders import quick_budget
     from projects.models import Proposal
-    from projects.tests.builders import complete_proposal, open_call
-    from projects.tests.factories import SpecialProjectFactory
 
     agency_org = user.organisation if user is not None and user.has_role("agency") else None
-    call = open_call(
-        special_project=SpecialProjectFactory(**({"managing_agency": agency_org} if agency_org else {})),
-        funds_edition="krd-2016",
-    )
     applicant = user if user is not None and user.has_role("applicant") else UserFactory(roles=["applicant"])
-    proposal = complete_proposal(call, applicant=applicant)
-    budget = proposal.budget
+    budget = quick_budget(applicant=applicant, agency_org=agency_org)
+    proposal = budget.proposal
     version = budget.working_version
     review = BudgetVersion.objects.create(
         budget=budget, number=2, kind=BudgetVersion.Kind.REVIEW, based_on=version, created_by=applicant
@@ -233,10 +228,10 @@ def _adjustment(objects, user):
     """A draft adjustment of a project budget the user may open (leader, lead unit, agency)."""
     from budgets.models import Budget
     from budgets.services import adjustments
-    from budgets.tests.builders import approved_budget
+    from budgets.tests.builders import quick_budget
     from projects.models import Project, Proposal
 
-    budget = approved_budget()
+    budget = quick_budget(approved=True)
     project = budget.project
     if user is not None and user.has_role("applicant"):
         Project.objects.filter(pk=project.pk).update(leader=user)
@@ -258,10 +253,10 @@ def _spending(objects, user):
     """An approved project budget the user may open (leader; lead and first subject unit;
     agency) with a draft final account of 2027 and a kept balance of its first subject."""
     from budgets.models import Balance, ExpenditureImport, FinalAccount
-    from budgets.tests.builders import approved_budget
+    from budgets.tests.builders import quick_budget
     from projects.models import Project, Proposal, Subject
 
-    budget = approved_budget()
+    budget = quick_budget(approved=True)
     project = budget.project
     subject = budget.proposal.subjects.order_by("number").first()
     if user is not None and user.has_role("applicant"):

@@ -60,3 +60,82 @@ def approved_budget(program: str = "key_rd", edition: str = "krd-2016", subjects
     review.budget_attach_project(project=project, actor=agency)
     budget.refresh_from_db()
     return budget
+
+
+def quick_budget(
+    *, applicant=None, agency_org=None, lead_unit=None, approved: bool = False, edition: str = "krd-2016"
+) -> Budget:
+    """A budget book written straight to the database (two subjects, each with the passing
+    subject budget), for tests that need many of them and test something else (the route
+    matrix). ``approved``: with an approved version and an in-progress project."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounts.tests.factories import OrganisationFactory
+    from budgets.models import BudgetLine, BudgetVersion, YearPlan
+    from projects.models import Call, Subject
+    from projects.tests.builders import SUBJECT_BUDGET
+    from projects.tests.factories import CallFactory, ProjectFactory
+
+    special = SpecialProjectFactory(**({"managing_agency": agency_org} if agency_org else {}))
+    call = CallFactory(
+        special_project=special,
+        state=Call.State.PUBLISHED,
+        published_at=timezone.now() - dt.timedelta(days=10),
+        closes_at=timezone.now() + dt.timedelta(days=40),
+        funds_edition=edition,
+    )
+    applicant = applicant or UserFactory(roles=["applicant"])
+    lead_unit = lead_unit or applicant.organisation
+    proposal = Proposal.objects.create(
+        call=call,
+        applicant=applicant,
+        lead_unit=lead_unit,
+        title="人工合成酵母基因组的设计与构建",
+        start_date=dt.date(2027, 7, 1),
+        end_date=dt.date(2030, 6, 30),
+    )
+    subjects = [
+        Subject.objects.create(proposal=proposal, number=number, title=f"课题{number}", unit=unit)
+        for number, unit in ((1, lead_unit), (2, OrganisationFactory()))
+    ]
+    budget = Budget.objects.create(proposal=proposal, edition=edition)
+    versions = [BudgetVersion.objects.create(budget=budget, number=1, kind="application", created_by=applicant)]
+    if approved:
+        versions.append(
+            BudgetVersion.objects.create(
+                budget=budget, number=2, kind="approved", state="final", based_on=versions[0], created_by=applicant
+            )
+        )
+    lines, years = [], []
+    for version in versions:
+        for subject in subjects:
+            lines += [
+                BudgetLine(version=version, subject=subject, unit=subject.unit, category=category, **values)
+                for category, values in SUBJECT_BUDGET.items()
+            ]
+            years += [
+                YearPlan(version=version, subject=subject, unit=subject.unit, year=year, central=Decimal("1250000.00"))
+                for year in range(2027, 2031)
+            ]
+    BudgetLine.objects.bulk_create(lines)
+    YearPlan.objects.bulk_create(years)
+    budget.working_version = versions[0]
+    if approved:
+        Proposal.objects.filter(pk=proposal.pk).update(state=Proposal.State.APPROVED)
+        budget.approved_version = versions[1]
+        budget.project = ProjectFactory(
+            program=special.program,
+            special_project=special,
+            lead_unit=lead_unit,
+            leader=applicant,
+            managing_agency=special.managing_agency,
+            start_date=dt.date(2027, 7, 1),
+            end_date=dt.date(2030, 6, 30),
+            funds_received_on=dt.date(2027, 8, 1),
+            proposal=proposal,
+        )
+    budget.save()
+    return budget
