@@ -48,6 +48,10 @@ def review_open(*, actor, budget: Budget) -> BudgetVersion:
         return open_review
     answered = budget.versions.filter(kind=BudgetVersion.Kind.REVIEW).order_by("-number").first()
     source = answered or budget.working_version
+    if budget.working_version.state == BudgetVersion.State.DRAFT:
+        # The application as received is what the review starts from: it is no longer a draft.
+        budget.working_version.state = BudgetVersion.State.FINAL
+        budget.working_version.save(update_fields=["state", "updated_at"])
     version = copy_version(source, kind=BudgetVersion.Kind.REVIEW, actor=actor, budget=budget)
     audit.record(actor=actor, action="budget.review_open", target=budget, changes={"version": [None, version.number]})
     return version

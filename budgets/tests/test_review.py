@@ -92,7 +92,7 @@ def test_the_agency_reviews_the_applicant_answers_and_the_agency_settles(budget,
     assert central(budget.working_version)[(1, subject.unit_id, "materials")] == D("2500000.00")
     assert not approved.lines.exclude(change_reason="").exists()
     assert list(budget.versions.order_by("number").values_list("number", "kind", "state")) == [
-        (1, "application", "draft"),
+        (1, "application", "final"),
         (2, "review", "final"),
         (3, "approved", "final"),
     ]
