@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from budgets import api as budgets_api
+from reviews import api as reviews_api
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
@@ -32,12 +33,14 @@ router.register("public-notices", PublicNoticeViewSet, basename="public-notice")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("task-books", TaskBookViewSet, basename="task-book")
 budget_paths = budgets_api.register(router)
+review_paths = reviews_api.register(router)
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
     *budget_paths,
+    *review_paths,
 ]
 
 urlpatterns = [
@@ -47,6 +50,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("projects.urls")),
     path("", include("budgets.urls")),
+    path("", include("reviews.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -1,0 +1,1 @@
+"""Review pages: one module per part, each with its ``urlpatterns``."""

@@ -1,0 +1,3 @@
+"""Review pages: library."""
+
+urlpatterns: list = []

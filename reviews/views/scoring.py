@@ -1,0 +1,3 @@
+"""Review pages: scoring."""
+
+urlpatterns: list = []
