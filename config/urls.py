@@ -8,7 +8,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from budgets import api as budgets_api
-from reviews import api as reviews_api
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
@@ -21,6 +20,7 @@ from projects.api import (
     PublicNoticeViewSet,
     TaskBookViewSet,
 )
+from reviews import api as reviews_api
 
 router = SimpleRouter()
 router.register("obligations", ObligationViewSet, basename="obligation")
