@@ -11,6 +11,7 @@ from accounts.models import User
 from bench.budgets import budget_page, budget_validation
 from bench.deadlines import deadline_sweep
 from bench.proposals import agency_list, submission_burst
+from bench.reviews import review_assignment
 from bench.spending import spending_import
 from core import audit, calendar
 from core.models import AuditEvent
@@ -79,4 +80,5 @@ ALL = [
     budget_validation,
     budget_page,
     spending_import,
+    review_assignment,
 ]

@@ -294,7 +294,128 @@ def _spending_kwargs(**names):
     return sample
 
 
+def _review_assignment(objects, user):
+    """A review round managed by the user's agency (any agency otherwise) with one item and
+    one assignment, whose expert is the user when the user is an expert."""
+    from accounts.tests.factories import OrganisationFactory, UserFactory
+    from projects.models import Proposal
+    from projects.tests.factories import CallFactory, SpecialProjectFactory
+    from reviews.models import Assignment, ReviewItem, ReviewRound
+    from reviews.tests.factories import ExpertFactory
+
+    special = (
+        SpecialProjectFactory(managing_agency=user.organisation)
+        if user is not None and user.has_role("agency")
+        else SpecialProjectFactory()
+    )
+    call = CallFactory(special_project=special)
+    creator = user if user is not None and user.has_role("agency") else UserFactory(roles=["agency"])
+    review_round = ReviewRound.objects.create(
+        title="矩阵评审",
+        kind=ReviewRound.Kind.FIRST_ROUND,
+        call=call,
+        special_project=special,
+        managing_agency=special.managing_agency,
+        year=call.year,
+        created_by=creator,
+    )
+    proposal = Proposal.objects.create(
+        call=call, applicant=UserFactory(roles=["applicant"]), lead_unit=OrganisationFactory(), title="矩阵申报书"
+    )
+    item = ReviewItem.objects.create(review_round=review_round, proposal=proposal)
+    owner = user if user is not None and user.has_role("expert") else None
+    expert = ExpertFactory(user=owner, id_number=f"MATRIX{review_round.pk:012d}")
+    assignment = Assignment.objects.create(item=item, expert=expert)
+    return {"round": review_round.pk, "assignment": assignment.pk}
+
+
+def _review_assignment_kwargs(key: str):
+    def sample(objects, user):
+        return {"pk": _review_assignment(objects, user)[key]}
+
+    return sample
+
+
+def _review_round(objects, user):
+    """A published review round (its experts are public) of a call managed by the user's
+    agency when the user is an agency; one item, assigned to the user when an expert, with the
+    no-conflict declaration made."""
+    from django.utils import timezone
+
+    from projects.models import Call, Proposal
+    from projects.tests.factories import CallFactory, SpecialProjectFactory
+    from reviews.models import Assignment, Criterion, ReviewGroup, ReviewItem, ReviewRound
+    from reviews.tests.factories import ExpertFactory
+
+    special = (
+        SpecialProjectFactory(managing_agency=user.organisation)
+        if user is not None and user.has_role("agency")
+        else SpecialProjectFactory()
+    )
+    call = CallFactory(special_project=special, state=Call.State.PUBLISHED, published_at=timezone.now())
+    review_round = ReviewRound.objects.create(
+        title="矩阵评审",
+        kind=ReviewRound.Kind.FIRST_ROUND,
+        call=call,
+        special_project=special,
+        managing_agency=special.managing_agency,
+        year=call.year,
+        state=ReviewRound.State.PUBLISHED,
+        created_by=objects["project"].leader,
+    )
+    Criterion.objects.create(review_round=review_round, name="创新性")
+    group = ReviewGroup.objects.create(review_round=review_round, name="第一组")
+    leader = objects["project"].leader
+    proposal = Proposal.objects.create(
+        call=call, applicant=leader, lead_unit=objects["project"].lead_unit, title="矩阵申报"
+    )
+    item = ReviewItem.objects.create(review_round=review_round, group=group, proposal=proposal)
+    expert = ExpertFactory(user=user if user is not None and user.has_role("expert") else None)
+    assignment = Assignment.objects.create(
+        item=item, expert=expert, state=Assignment.State.DECLARED, declared_at=timezone.now()
+    )
+    return {"pk": review_round.pk, "item_pk": item.pk, "assignment": assignment.pk, "action": "open"}
+
+
+def _review_kwargs(**names):
+    def sample(objects, user):
+        values = _review_round(objects, user)
+        return {name: values[key] for name, key in names.items()}
+
+    return sample
+
+
+def _library_expert(objects, user):
+    """An expert of the library (every library reader sees all of it) with one conflict,
+    collaboration and availability window to remove."""
+    from reviews.tests.factories import AvailabilityFactory, CollaborationFactory, ConflictFactory, ExpertFactory
+
+    expert = ExpertFactory()
+    return {
+        "pk": expert.pk,
+        "conflict_pk": ConflictFactory(expert=expert).pk,
+        "collaboration_pk": CollaborationFactory(expert=expert).pk,
+        "availability_pk": AvailabilityFactory(expert=expert).pk,
+    }
+
+
+def _library_expert_kwargs(*names: str):
+    def sample(objects, user):
+        values = _library_expert(objects, user)
+        return {"pk": values["pk"], **{name: values[name] for name in names}}
+
+    return sample
+
+
 SAMPLE_KWARGS = {
+    **{
+        f"reviews:expert_{name}": _library_expert_kwargs()
+        for name in ("detail", "edit", "disciplines", "conflict_add", "collaboration_add", "availability_add")
+    },
+    "reviews:expert_conflict_remove": _library_expert_kwargs("conflict_pk"),
+    "reviews:expert_collaboration_remove": _library_expert_kwargs("collaboration_pk"),
+    "reviews:expert_availability_remove": _library_expert_kwargs("availability_pk"),
+    "api:expert-detail": _library_expert_kwargs(),
     "core:audit_object": lambda objects, user: {
         "content_type_key": "accounts.organisation",
         "object_id": str(objects["organisation"].pk),
@@ -400,6 +521,22 @@ SAMPLE_KWARGS = {
     "api:balance-detail": _spending_kwargs(pk="balance"),
     "api:balance-use-report": _spending_kwargs(pk="balance"),
     "budgets:import_status": _spending_kwargs(pk="budget", import_pk="import"),
+    **{f"reviews:{name}": _review_kwargs(pk="pk") for name in ("round_detail", "round_pdf", "round_experts")},
+    "reviews:round_action": _review_kwargs(pk="pk", action="action"),
+    "reviews:item_pdf": _review_kwargs(pk="pk", item_pk="item_pk"),
+    "reviews:assignment_detail": _review_kwargs(pk="assignment"),
+    "reviews:assignment_materials": _review_kwargs(pk="assignment"),
+    **{
+        f"api:review-round-{name}": _review_kwargs(pk="pk") for name in ("detail", "assign", "open", "close", "publish")
+    },
+    "api:review-result-detail": _review_kwargs(pk="item_pk"),
+    **{f"api:assignment-score-{name}": _review_kwargs(pk="assignment") for name in ("detail", "scores", "submit")},
+    "reviews:round_assignment": _review_assignment_kwargs("round"),
+    "reviews:round_assign": _review_assignment_kwargs("round"),
+    "reviews:assignment_swap": _review_assignment_kwargs("assignment"),
+    "reviews:assignment_declare": _review_assignment_kwargs("assignment"),
+    "api:assignment-detail": _review_assignment_kwargs("assignment"),
+    "api:assignment-declare": _review_assignment_kwargs("assignment"),
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its
