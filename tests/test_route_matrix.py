@@ -537,6 +537,7 @@ SAMPLE_KWARGS = {
     "reviews:assignment_declare": _review_assignment_kwargs("assignment"),
     "api:assignment-detail": _review_assignment_kwargs("assignment"),
     "api:assignment-declare": _review_assignment_kwargs("assignment"),
+    "api:assignment-submit": _review_assignment_kwargs("assignment"),
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its

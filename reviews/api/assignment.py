@@ -69,6 +69,23 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotFound from error
         return Response(AssignmentSerializer(self.get_queryset().get(pk=assignment.pk)).data)
 
+    @extend_schema(
+        request=None,
+        responses={200: AssignmentSerializer, 400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit the scores saved through ``assignment-scores/{id}/scores/`` (every criterion
+        and a recommendation are required)."""
+        from reviews.services import scoring
+
+        assignment = self.get_object()
+        try:
+            scoring.assignment_submit(actor=request.user, assignment=assignment)
+        except PermissionDenied as error:
+            raise NotFound from error
+        return Response(AssignmentSerializer(self.get_queryset().get(pk=assignment.pk)).data)
+
 
 RoundAssignmentSerializer = inline_serializer(
     "RoundAssignment",

@@ -508,7 +508,9 @@ def test_api_round_lifecycle_and_expert_scores(api_client):
         url + "scores/", {"scores": {str(criterion.pk): "88"}, "recommendation": "support"}, format="json"
     )
     assert response.status_code == 200 and response.json()["scores"] == [{"criterion": criterion.pk, "value": "88.00"}]
-    assert api_client.post(url + "submit/").json()["state"] == "submitted"
+    other_before = api_client.post(f"/api/v1/assignments/{assignment.pk}/submit/")
+    assert other_before.status_code == 200 and other_before.json()["state"] == "submitted"
+    assert api_client.post(url + "submit/").status_code == 409  # already submitted
 
     other = ExpertFactory(user=UserFactory(roles=["expert"]))
     api_client.force_authenticate(other.user)
