@@ -168,6 +168,16 @@ class Call(models.Model):
     deadline_step = models.CharField(
         _("the closing moment applies to"), max_length=16, choices=DeadlineStep.choices, default=DeadlineStep.UNIT
     )
+    budget_review_above = models.DecimalField(
+        _("budget review above (yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "INTL §22: applications asking for more central funds than this also get a budget review (概算评议)."
+        ),
+    )
     funds_edition = models.CharField(
         _("funds policy edition"),
         max_length=32,

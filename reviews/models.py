@@ -223,6 +223,11 @@ class ReviewRound(models.Model):
     max_rounds_per_year = models.PositiveSmallIntegerField(
         _("rounds an expert may serve per special project and year"), default=2
     )
+    # V3 — KRD-MGMT §53: a mid-term or acceptance panel mixes technical, management and
+    # industry experts; how many of each (0 everywhere: a discipline group as for applications).
+    technical_experts = models.PositiveSmallIntegerField(_("technical experts on the panel"), default=0)
+    management_experts = models.PositiveSmallIntegerField(_("management experts on the panel"), default=0)
+    industry_experts = models.PositiveSmallIntegerField(_("industry experts on the panel"), default=0)
     disagreement_points = models.DecimalField(
         _("flag items whose scores spread by more than (points)"), max_digits=5, decimal_places=2, default=20
     )

@@ -256,3 +256,70 @@ def rank(scores: dict[int, Decimal | None]) -> dict[int, tuple[int, bool]]:
             previous = score
         result[item] = (current_rank, counts[score] > 1)
     return result
+
+
+# ---- INTL two-level review (P12 — INTL §22) -----------------------------------------------------
+
+INTL_STAGES = {"technical": "strategic", "budget": "technical"}
+SUPPORTING = frozenset({"support", "support_if"})
+
+
+def intl_stage_before(kind: str) -> str | None:
+    """P12 — INTL §22: strategic review decides whether to do a project at all, then technical
+    review examines the plan, then (above an amount) budget review. The stage that must be
+    finished before ``kind`` (None for the first)."""
+    return INTL_STAGES.get(kind)
+
+
+def is_supported(recommendations: list[str]) -> bool:
+    """More than half of the submitted recommendations support the item (with or without changes)."""
+    return bool(recommendations) and sum(1 for r in recommendations if r in SUPPORTING) * 2 > len(recommendations)
+
+
+def needs_budget_review(*, requested: Decimal | None, threshold: Decimal | None) -> bool:
+    """P12 — INTL §22: budget review (概算评议) for support above the configured amount
+    (exactly the amount does not need it)."""
+    return threshold is not None and requested is not None and Decimal(requested) > Decimal(threshold)
+
+
+# ---- Panels of later stages (V3 — KRD-MGMT §53) -------------------------------------------------
+
+
+def plan_panel(
+    item: ItemFacts,
+    experts: list[ExpertFacts],
+    *,
+    composition: dict[str, int],
+    year: int,
+    collaboration_years: int,
+    max_rounds_per_year: int,
+    load: dict[int, int] | None = None,
+) -> tuple[list[int], dict[str, int]]:
+    """V3 — a panel for a mid-term check or an acceptance: ``composition`` experts of each kind
+    (technical, management, industry, finance), each free of conflicts with the project,
+    available, within rotation, technical experts by discipline fit; returns the chosen expert
+    ids and, per kind, how many are missing."""
+    load = load or {}
+    chosen: list[int] = []
+    missing: dict[str, int] = {}
+    for kind, wanted in composition.items():
+        if wanted <= 0:
+            continue
+        candidates = sorted(
+            (
+                expert
+                for expert in experts
+                if expert.expertise == kind
+                and expert.id not in chosen
+                and expert.is_available
+                and rotation_allows(rounds_this_year=expert.rounds_this_year, max_rounds_per_year=max_rounds_per_year)
+                and not recusal_reasons(expert, item, year=year, collaboration_years=collaboration_years)
+                and (kind != "technical" or discipline_match(expert, item.discipline) > 0)
+            ),
+            key=lambda e: (-discipline_match(e, item.discipline), load.get(e.id, 0), e.id),
+        )
+        picked = [expert.id for expert in candidates[:wanted]]
+        chosen += picked
+        if len(picked) < wanted:
+            missing[kind] = wanted - len(picked)
+    return chosen, missing

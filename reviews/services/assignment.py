@@ -233,6 +233,7 @@ def round_items_add(*, actor, review_round: ReviewRound, proposals: Iterable[Pro
         raise RuleViolation(
             "V1", _("Only applications to the call of this review round can be reviewed in it."), code="wrong_call"
         )
+    _require_intl_eligible(review_round, proposals)
     groups = {group.direction_id: group for group in review_round.groups.select_related("direction")}
     from projects.models import CallDirection
 
@@ -258,6 +259,115 @@ def round_items_add(*, actor, review_round: ReviewRound, proposals: Iterable[Pro
         changes={"items": [len(existing), len(existing) + len(created)]},
     )
     return created
+
+
+def intl_supported(review_round: ReviewRound, kind: str) -> set[int]:
+    """The applications a finished ``kind`` round of the same call supported (more than half
+    of the submitted recommendations)."""
+    recommendations: dict[int, list[str]] = {}
+    rows = Assignment.objects.filter(
+        item__review_round__call_id=review_round.call_id,
+        item__review_round__kind=kind,
+        item__review_round__state__in=("closed", "published"),
+        state=Assignment.State.SUBMITTED,
+    ).values_list("item__proposal_id", "recommendation")
+    for proposal_id, recommendation in rows:
+        recommendations.setdefault(proposal_id, []).append(recommendation)
+    return {proposal_id for proposal_id, values in recommendations.items() if rules.is_supported(values)}
+
+
+def _require_intl_eligible(review_round: ReviewRound, proposals: list) -> None:
+    """P12 — INTL §22: technical review takes only what the strategic review supported; budget
+    review only what the technical review supported and asks for more than the call's amount."""
+    call = review_round.call
+    before = rules.intl_stage_before(review_round.kind)
+    if call.special_project.program.code != "intl" or before is None:
+        return
+    supported = intl_supported(review_round, before)
+    refused = [proposal for proposal in proposals if proposal.pk not in supported]
+    if review_round.kind == ReviewRound.Kind.BUDGET:
+        from django.db.models import Sum
+
+        requested = dict(
+            Proposal.objects.filter(pk__in=[p.pk for p in proposals])
+            .annotate(total=Sum("subjects__requested_funds"))
+            .values_list("pk", "total")
+        )
+        refused += [
+            proposal
+            for proposal in proposals
+            if proposal.pk in supported
+            and not rules.needs_budget_review(requested=requested.get(proposal.pk), threshold=call.budget_review_above)
+        ]
+    if refused:
+        raise RuleViolation(
+            "P12",
+            _(
+                "INTL §22: %(items)s cannot enter this stage (not supported by the %(before)s, or not above the budget-review amount)."
+            )
+            % {"items": ", ".join(str(proposal) for proposal in refused), "before": ReviewRound.Kind(before).label},
+            code="intl_not_eligible",
+        )
+
+
+# ---- Panels of mid-term checks and acceptance (V3 — KRD-MGMT §53) -------------------------------
+
+
+@transaction.atomic
+def round_panel_form(*, actor, review_round: ReviewRound) -> dict[str, int]:
+    """V3 — the panel of a project's mid-term check or acceptance: the round's mix of
+    technical, management and industry experts, none with a conflict with the project's
+    units or people (recusal as for applications), within availability and rotation. Returns
+    the kinds still missing (kind → how many)."""
+    review_round = _lock_round(review_round)
+    if not may_manage(actor, review_round):
+        raise PermissionDenied
+    if review_round.project_id is None:
+        raise StateConflict(_("A panel is formed for a project's review."), code="not_a_project_round")
+    if review_round.state not in OPEN_FOR_ASSIGNMENT:
+        raise StateConflict(_("Experts can be assigned only before scoring opens."), code="round_not_draft")
+    composition = {
+        "technical": review_round.technical_experts,
+        "management": review_round.management_experts,
+        "industry": review_round.industry_experts,
+    }
+    if not any(composition.values()):
+        raise RuleViolation(
+            "V3",
+            _("KRD-MGMT §53: say how many technical, management and industry experts the panel needs."),
+            code="panel_composition_missing",
+        )
+    group, _created = ReviewGroup.objects.get_or_create(
+        review_round=review_round, direction=None, defaults={"name": _("Panel")}
+    )
+    item, _created = ReviewItem.objects.get_or_create(
+        review_round=review_round, project_id=review_round.project_id, defaults={"group": group}
+    )
+    item.assignments.filter(state=Assignment.State.ASSIGNED, is_manual=False).delete()
+    [facts] = item_facts([item])
+    experts = expert_facts(Expert.objects.filter(is_active=True), review_round=review_round)
+    kept = set(item.assignments.exclude(state=Assignment.State.WITHDRAWN).values_list("expert_id", flat=True))
+    chosen, missing = rules.plan_panel(
+        facts,
+        [expert for expert in experts if expert.id not in kept],
+        composition=composition,
+        year=review_round.year,
+        collaboration_years=review_round.collaboration_years,
+        max_rounds_per_year=review_round.max_rounds_per_year,
+    )
+    created = Assignment.objects.bulk_create(Assignment(item=item, expert_id=expert_id) for expert_id in chosen)
+    group.members.add(*chosen)
+    review_round.state = ReviewRound.State.ASSIGNED
+    review_round.save(update_fields=["state"])
+    audit.record(
+        actor=actor,
+        action="review_round.panel",
+        target=review_round,
+        rule="V3",
+        changes={"experts": [None, len(created)], "missing": [None, missing]},
+    )
+    _notify_assigned(review_round, created)
+    return missing
 
 
 # ---- The assignment ----------------------------------------------------------------------------

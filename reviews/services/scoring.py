@@ -42,6 +42,9 @@ ROUND_SETTINGS = frozenset(
         "collaboration_years",
         "max_rounds_per_year",
         "disagreement_points",
+        "technical_experts",
+        "management_experts",
+        "industry_experts",
     }
 )
 
@@ -80,6 +83,24 @@ def criteria_facts(review_round: ReviewRound) -> list[rules.CriterionFacts]:
 # ---- Creating and opening ------------------------------------------------------------------------
 
 
+FINISHED_STATES = ("closed", "published")
+
+
+def _require_intl_stage(call, kind: str) -> None:
+    """P12 — INTL §22: for an international call, technical review follows a finished
+    strategic review, and budget review a finished technical review."""
+    before = rules.intl_stage_before(kind)
+    if call.special_project.program.code != "intl" or before is None:
+        return
+    if not ReviewRound.objects.filter(call=call, kind=before, state__in=FINISHED_STATES).exists():
+        raise RuleViolation(
+            "P12",
+            _("INTL §22: %(kind)s follows a finished %(before)s of the same call.")
+            % {"kind": ReviewRound.Kind(kind).label, "before": ReviewRound.Kind(before).label},
+            code="intl_stage_order",
+        )
+
+
 @transaction.atomic
 def round_create(
     *, actor, call=None, project=None, kind: str, title: str, criteria: list[dict], **settings
@@ -111,6 +132,8 @@ def round_create(
         raise RuleViolation(
             "V2", _("A round needs at least one scoring criterion."), fields={"criteria": [_("Required.")]}
         )
+    if call is not None:
+        _require_intl_stage(call, kind)
     rows = []
     for order, row in enumerate(criteria, start=1):
         name = str(row.get("name", "")).strip()
