@@ -223,6 +223,18 @@ def _project_budget(project):
     return Budget.objects.filter(project=project).select_related("approved_version").first()
 
 
+def _review_opinions(user, proposal) -> list[dict]:
+    """The experts' opinions of published review rounds, anonymised, for the applicant and
+    their unit (KRD-MGMT §26: results go back to the applicants)."""
+    from reviews.services.scoring import opinions_for_applicant
+
+    if proposal.applicant_id != user.pk and not (
+        user.has_role("unit_admin") and user.organisation_id == proposal.lead_unit_id
+    ):
+        return []
+    return opinions_for_applicant(proposal)
+
+
 def _budget_of(proposal):
     from budgets.models import Budget
 
@@ -257,6 +269,7 @@ def _proposal_context(request, proposal, **forms_given):
         "notice": proposal.public_notices.order_by("-starts_at").first(),
         "project": getattr(proposal, "project", None),
         "budget": _budget_of(proposal),
+        "review_opinions": _review_opinions(request.user, proposal),
         "decision_form": FormalReviewDecisionForm(),
         "appeal_form": AppealForm(),
         "answer_form": AnswerForm(),

@@ -419,6 +419,24 @@ def test_published_opinions_reach_the_applicant_without_names():
     assert all(expert.name not in str(opinions) for expert in panel)
 
 
+def test_the_applicant_reads_the_anonymised_opinions_on_the_proposal_page(client):
+    """The published opinions show on the applicant's proposal page, never the experts' names."""
+    review_round, agency, [item], panel = build_round(proposals=1, experts=2, criteria=one_criterion())
+    scoring.round_open(actor=agency, review_round=review_round)
+    for expert in panel:
+        score(item, expert, 80)
+    close(review_round, agency)
+    review_round.refresh_from_db()
+    scoring.round_publish(actor=agency, review_round=review_round)
+    Assignment.objects.filter(item=item).update(opinion="创新性突出，建议支持。")
+    client.force_login(item.proposal.applicant)
+    page = client.get(reverse("projects:proposal_detail", args=[item.proposal.pk])).content.decode()
+    assert "创新性突出，建议支持。" in page and 'data-testid="review-opinions"' in page
+    assert all(expert.name not in page for expert in panel)
+    client.force_login(UserFactory(roles=["applicant"]))
+    assert client.get(reverse("projects:proposal_detail", args=[item.proposal.pk])).status_code == 404
+
+
 # ---- Pages, documents and the API ----------------------------------------------------------------
 
 
