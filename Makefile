@@ -62,8 +62,11 @@ run: system venv
 	echo "Celery worker with beat started (pid $$worker, log var/worker.log)."; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite runs on two processes (pytest-xdist), each with its own test database.
+TEST_WORKERS ?= 2
+
 test: system test-system venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
