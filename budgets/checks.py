@@ -16,6 +16,8 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
+from core.identity import normal_id
+
 from .rules import (
     EQUIPMENT,
     Category,
@@ -333,11 +335,6 @@ def other_explained(book: BookFacts) -> list[Issue]:
         for line in subject.lines
         if line.category == Category.OTHER and line.total > 0 and not line.explanation.strip()
     ]
-
-
-def normal_id(number: str) -> str:
-    """An ID number as compared (B4): trimmed, upper case."""
-    return (number or "").strip().upper()
 
 
 @check("B4", Severity.ERROR, "Expert fees not paid to project staff")

@@ -18,6 +18,7 @@ from core import audit
 from core.deadlines import services as deadlines
 from core.deadlines.rules import add_months
 from core.exceptions import RuleViolation, StateConflict
+from core.identity import normal_id
 from core.models import Obligation
 from core.notifications import notify
 from projects import rules
@@ -513,7 +514,7 @@ COUNTED_PROPOSAL_STATES = (
 
 
 def _person_key(person: Person) -> tuple[str, str]:
-    return (person.id_type, person.id_number.strip().upper())
+    return (person.id_type, normal_id(person.id_number))
 
 
 def proposal_findings(proposal: Proposal) -> list[rules.Finding]:

@@ -9,12 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
+from core.identity import normal_id
+
 TWO = Decimal("0.01")
-
-
-def normal_id(number: str) -> str:
-    """ID numbers as compared: trimmed, upper case (a resident ID's final X is often typed x)."""
-    return (number or "").strip().upper()
 
 
 # ---- Recusal (V1 — KRD-MGMT §26, INTL §12, EVAL §32) -------------------------------------------

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from budgets import rules, selectors
-from budgets.checks import Severity, normal_id
+from budgets.checks import Severity
 from budgets.models import (
     Budget,
     BudgetLine,
@@ -24,6 +24,7 @@ from budgets.models import (
 )
 from core import audit
 from core.exceptions import RuleViolation, StateConflict
+from core.identity import normal_id
 
 AMOUNT_FIELDS = ("central", "local_government", "own", "other_channel", "performance_pay")
 TEXT_FIELDS = ("basis", "explanation", "change_reason")

@@ -380,40 +380,54 @@ def availability_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _remove(request, pk: int, rows: str, row_pk: int, remove, message: str) -> HttpResponse:
+    """Remove one row of the expert's ``rows`` (conflicts, collaborations, availability)."""
+    expert = _writable_expert(request, pk)
+    row = getattr(expert, rows).filter(pk=row_pk).first()
+    if row is None:
+        raise Http404
+    remove(row)
+    messages.success(request, message)
+    return redirect("reviews:expert_detail", pk=expert.pk)
+
+
 @require_POST
 @declare_access(WRITERS)
 def conflict_remove(request: HttpRequest, pk: int, conflict_pk: int) -> HttpResponse:
-    expert = _writable_expert(request, pk)
-    conflict = expert.declared_conflicts.filter(pk=conflict_pk).first()
-    if conflict is None:
-        raise Http404
-    library.conflict_remove(actor=request.user, conflict=conflict)
-    messages.success(request, _("The conflict is removed."))
-    return redirect("reviews:expert_detail", pk=expert.pk)
+    return _remove(
+        request,
+        pk,
+        "declared_conflicts",
+        conflict_pk,
+        lambda row: library.conflict_remove(actor=request.user, conflict=row),
+        _("The conflict is removed."),
+    )
 
 
 @require_POST
 @declare_access(WRITERS)
 def collaboration_remove(request: HttpRequest, pk: int, collaboration_pk: int) -> HttpResponse:
-    expert = _writable_expert(request, pk)
-    collaboration = expert.collaborations.filter(pk=collaboration_pk).first()
-    if collaboration is None:
-        raise Http404
-    library.collaboration_remove(actor=request.user, collaboration=collaboration)
-    messages.success(request, _("The collaboration is removed."))
-    return redirect("reviews:expert_detail", pk=expert.pk)
+    return _remove(
+        request,
+        pk,
+        "collaborations",
+        collaboration_pk,
+        lambda row: library.collaboration_remove(actor=request.user, collaboration=row),
+        _("The collaboration is removed."),
+    )
 
 
 @require_POST
 @declare_access(WRITERS)
 def availability_remove(request: HttpRequest, pk: int, availability_pk: int) -> HttpResponse:
-    expert = _writable_expert(request, pk)
-    availability = expert.availability.filter(pk=availability_pk).first()
-    if availability is None:
-        raise Http404
-    library.availability_remove(actor=request.user, availability=availability)
-    messages.success(request, _("The availability window is removed."))
-    return redirect("reviews:expert_detail", pk=expert.pk)
+    return _remove(
+        request,
+        pk,
+        "availability",
+        availability_pk,
+        lambda row: library.availability_remove(actor=request.user, availability=row),
+        _("The availability window is removed."),
+    )
 
 
 urlpatterns = [
