@@ -87,7 +87,7 @@ def unit_admin_of(organisation):
 
 @pytest.fixture(autouse=True)
 def in_english(client, api_client, settings):
-    """Messages are asserted in the source language: the Chinese catalogue comes later."""
+    """Messages are asserted in the source language (pages and API too: the language cookie says English)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     api_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"):
