@@ -54,7 +54,7 @@ def recusal_reasons(expert: ExpertFacts, item: ItemFacts, *, year: int, collabor
     reasons = []
     if expert.organisation_id is not None and expert.organisation_id in item.unit_ids:
         reasons.append(_("works at a unit of the application"))
-    own = {normal_id(expert.id_number), expert.name}
+    own = {normal_id(expert.id_number), expert.name} - {""}
     if own & item.people:
         reasons.append(_("is named in the application"))
     if expert.conflict_organisations & item.unit_ids or expert.conflict_people & item.people:
@@ -87,6 +87,42 @@ def discipline_match(expert: ExpertFacts, discipline: str) -> int:
     if any(code.split(".")[0] == head for code in expert.disciplines):
         return 1
     return 0
+
+
+@dataclass
+class ConflictIndex:
+    """The items of a group by unit, by person named and by leader, so that an expert's
+    conflicts are found by looking up what they are tied to rather than by checking every
+    item (the same grounds as ``recusal_reasons``)."""
+
+    by_unit: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_person: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_leader: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def of(cls, items: list[ItemFacts]) -> ConflictIndex:
+        index = cls()
+        for item in items:
+            for unit in item.unit_ids:
+                index.by_unit[unit].add(item.id)
+            for person in item.people - {""}:
+                index.by_person[person].add(item.id)
+            for leader in item.leaders - {""}:
+                index.by_leader[leader].add(item.id)
+        return index
+
+    def conflicted(self, expert: ExpertFacts, *, year: int, collaboration_years: int) -> set[int]:
+        """V1 — the items of the index ``expert`` is recused from."""
+        hits: set[int] = set()
+        for unit in {expert.organisation_id, *expert.conflict_organisations} - {None}:
+            hits |= self.by_unit.get(unit, set())
+        for person in ({normal_id(expert.id_number), expert.name} | expert.conflict_people) - {""}:
+            hits |= self.by_person.get(person, set())
+        earliest = year - collaboration_years
+        for person, collaborated in expert.collaborations:
+            if collaborated >= earliest:
+                hits |= self.by_leader.get(person, set())
+        return hits
 
 
 @dataclass
@@ -130,14 +166,13 @@ def plan_assignments(
         discipline = group_disciplines.get(group) or _most_common(item.discipline for item in group_items)
         # Members conflicted with the fewest items of the group first, then the best fit, the
         # lightest load, and a stable order.
-        conflicts = {
-            expert.id: sum(
-                1
-                for item in group_items
-                if recusal_reasons(expert, item, year=year, collaboration_years=collaboration_years)
-            )
+        index = ConflictIndex.of(group_items)
+        recused = {
+            expert.id: index.conflicted(expert, year=year, collaboration_years=collaboration_years)
             for expert in eligible
-            if discipline_match(expert, discipline) > 0
+        }
+        conflicts = {
+            expert.id: len(recused[expert.id]) for expert in eligible if discipline_match(expert, discipline) > 0
         }
         ranked = sorted(
             (expert for expert in eligible if expert.id in conflicts),
@@ -154,11 +189,7 @@ def plan_assignments(
         for expert in members:
             plan.load[expert.id] += 1
         for item in group_items:
-            chosen = [
-                expert.id
-                for expert in members
-                if not recusal_reasons(expert, item, year=year, collaboration_years=collaboration_years)
-            ]
+            chosen = [expert.id for expert in members if item.id not in recused[expert.id]]
             if len(chosen) < min_experts:
                 extra = sorted(
                     (
@@ -166,7 +197,7 @@ def plan_assignments(
                         for expert in eligible
                         if expert.id not in chosen
                         and discipline_match(expert, item.discipline or discipline) > 0
-                        and not recusal_reasons(expert, item, year=year, collaboration_years=collaboration_years)
+                        and item.id not in recused[expert.id]
                     ),
                     key=lambda e: (-discipline_match(e, item.discipline or discipline), plan.load[e.id], e.id),
                 )

@@ -99,3 +99,41 @@ def test_v1_window_follows_the_round_setting():
 )
 def test_v1_rotation(served, limit, allowed):
     assert rotation_allows(rounds_this_year=served, max_rounds_per_year=limit) is allowed
+
+
+def test_v1_the_conflict_index_finds_exactly_what_recusal_reasons_finds():
+    """The assignment looks conflicts up in an index; on 60 experts × 40 items with every kind
+    of tie it must agree with ``recusal_reasons`` item by item."""
+    import random
+
+    from reviews.rules import ConflictIndex
+
+    rng = random.Random(7)
+    people = [f"ID{n}" for n in range(30)] + [f"名{n}" for n in range(30)]
+    items = [
+        ItemFacts(
+            id=n,
+            group="g",
+            unit_ids=frozenset(rng.sample(range(20), 3)),
+            people=frozenset(rng.sample(people, 4)),
+            leaders=frozenset(rng.sample(people, 1)),
+        )
+        for n in range(40)
+    ]
+    experts = [
+        ExpertFacts(
+            id=n,
+            name=rng.choice(people),
+            id_number=rng.choice(people),
+            organisation_id=rng.choice([None, *range(20)]),
+            conflict_organisations=frozenset(rng.sample(range(20), 1)),
+            conflict_people=frozenset(rng.sample(people, 1)),
+            collaborations=((rng.choice(people), rng.choice([2022, 2023, 2024, 2025])),),
+        )
+        for n in range(60)
+    ]
+    index = ConflictIndex.of(items)
+    for expert in experts:
+        found = index.conflicted(expert, year=2027, collaboration_years=3)
+        expected = {item.id for item in items if recusal_reasons(expert, item, year=2027, collaboration_years=3)}
+        assert found == expected, expert
