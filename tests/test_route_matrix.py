@@ -527,7 +527,8 @@ SAMPLE_KWARGS = {
     "reviews:assignment_detail": _review_kwargs(pk="assignment"),
     "reviews:assignment_materials": _review_kwargs(pk="assignment"),
     **{
-        f"api:review-round-{name}": _review_kwargs(pk="pk") for name in ("detail", "assign", "open", "close", "publish")
+        f"api:review-round-{name}": _review_kwargs(pk="pk")
+        for name in ("detail", "assign", "open", "close", "publish", "shortlist")
     },
     "api:review-result-detail": _review_kwargs(pk="item_pk"),
     **{f"api:assignment-score-{name}": _review_kwargs(pk="assignment") for name in ("detail", "scores", "submit")},

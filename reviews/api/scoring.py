@@ -4,10 +4,12 @@ actions), ``/api/v1/review-results/`` (per-item results of the rounds the user m
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -73,6 +75,7 @@ class ReviewRoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         "open": roles("agency", object_scoped=True),
         "close": roles("agency", object_scoped=True),
         "publish": roles("agency", object_scoped=True),
+        "shortlist": roles("agency", object_scoped=True),
     }
     serializer_class = ReviewRoundSerializer
     queryset = ReviewRound.objects.none()
@@ -151,6 +154,39 @@ class ReviewRoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         return self._run(scoring.round_publish)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "Shortlist",
+                {
+                    "directions": serializers.ListField(
+                        child=inline_serializer(
+                            "ShortlistDirection",
+                            {
+                                "direction": serializers.CharField(),
+                                "candidates": serializers.IntegerField(),
+                                "size": serializers.IntegerField(),
+                                "first_round_skipped": serializers.BooleanField(),
+                                "shortlisted": serializers.ListField(child=serializers.IntegerField()),
+                            },
+                        )
+                    )
+                },
+            ),
+            409: ErrorSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def shortlist(self, request, pk=None):
+        """P3 — KRD-MGMT §28: after a closed first round, factor × planned per direction."""
+        review_round = self.get_object()
+        try:
+            outcomes = scoring.round_shortlist(actor=request.user, review_round=review_round)
+        except PermissionDenied as error:
+            raise NotFound from error
+        return Response({"directions": [dataclasses.asdict(outcome) for outcome in outcomes]})
 
 
 class ReviewResultSerializer(serializers.ModelSerializer):

@@ -568,6 +568,8 @@ def assignment_swap(*, actor, assignment: Assignment, expert: Expert, reason: st
     assignment.reason = reason[:300]
     assignment.save(update_fields=["state", "reason"])
     replacement = Assignment.objects.create(item=assignment.item, expert=expert, is_manual=True, reason=reason[:300])
+    if assignment.item.group_id is not None:
+        assignment.item.group.members.add(expert)
     audit.record(
         actor=actor,
         action="assignment.swap",

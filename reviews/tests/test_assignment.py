@@ -221,6 +221,7 @@ def test_v1_swap_refused_when_the_new_expert_is_recused():
     assignment.refresh_from_db()
     assert assignment.state == Assignment.State.WITHDRAWN
     assert (replacement.is_manual, replacement.reason, replacement.expert_id) == (True, "专业更对口", free.pk)
+    assert item.group.members.filter(pk=free.pk).exists()  # the new expert sits in the group
     assert AuditEvent.objects.filter(action="assignment.swap").exists()
     assert Notification.objects.filter(recipient=free.user).exists()
 

@@ -365,6 +365,22 @@ def test_first_round_scores_go_to_the_proposals_and_the_shortlist_follows_p3():
     assert sorted(t for t, s in states.items() if s == "shortlisted") == ["预申报1", "预申报2", "预申报4"]
 
 
+def test_the_shortlist_through_the_api(api_client):
+    """P3 — ``review-rounds/{id}/shortlist/`` after the close: factor × planned per direction."""
+    call = make_call(planned=1, factor=3)
+    review_round, agency, items, [expert] = build_round(call=call, proposals=4, experts=1, criteria=one_criterion())
+    scoring.round_open(actor=agency, review_round=review_round)
+    for item, value in zip(items, [70, 91, 85, 60], strict=True):
+        score(item, expert, value)
+    api_client.force_authenticate(agency)
+    assert api_client.post(f"/api/v1/review-rounds/{review_round.pk}/shortlist/").status_code == 409  # still open
+    close(review_round, agency)
+    response = api_client.post(f"/api/v1/review-rounds/{review_round.pk}/shortlist/")
+    assert response.status_code == 200
+    [direction] = response.json()["directions"]
+    assert (direction["size"], len(direction["shortlisted"])) == (3, 3)
+
+
 def test_shortlist_needs_a_closed_round():
     review_round, agency, _items, _panel = build_round()
     with pytest.raises(StateConflict):
