@@ -87,7 +87,7 @@ def version_get_for_user(user, pk: int) -> BudgetVersion:
 
 
 def edition_of(budget: Budget) -> rules.PolicyEdition:
-    return rules.EDITIONS[budget.edition]
+    return budget.edition_rules
 
 
 @dataclass

@@ -39,7 +39,11 @@ def edition_for_proposal(proposal) -> rules.PolicyEdition:
 
 
 def lock_budget(budget: Budget) -> Budget:
-    return Budget.objects.select_for_update(of=("self",)).select_related("proposal__call").get(pk=budget.pk)
+    return (
+        Budget.objects.select_for_update(of=("self",))
+        .select_related("proposal__call", "project", "approved_version")
+        .get(pk=budget.pk)
+    )
 
 
 @transaction.atomic

@@ -45,6 +45,7 @@ from budgets.models import (
     LineCategory,
     YearPlan,
 )
+from budgets.services.book import lock_budget
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
@@ -133,11 +134,8 @@ def may_report_use(actor, balance: Balance) -> bool:
 
 
 def _lock_budget(budget: Budget) -> Budget:
-    locked = (
-        Budget.objects.select_for_update(of=("self",))
-        .select_related("proposal", "project", "approved_version")
-        .get(pk=budget.pk)
-    )
+    """The budget locked (``book.lock_budget``), once it is approved and belongs to a project."""
+    locked = lock_budget(budget)
     if locked.project_id is None or locked.approved_version_id is None:
         raise StateConflict(
             _("Spending is recorded once the budget is approved and belongs to a project."), code="budget_not_approved"
