@@ -56,7 +56,8 @@ def _generate(rng: random.Random, *, applications: int, experts: int, directions
     )
     codes = [f"{n + 1:02d}0.10" for n in range(directions)]  # one first-level discipline per direction
     direction_rows = CallDirection.objects.bulk_create(
-        CallDirection(call=call, code=f"{n + 1}.1", title=f"方向{n + 1}") for n in range(directions)
+        CallDirection(call=call, code=f"{n + 1}.1", title=f"方向{n + 1}", discipline_code=codes[n])
+        for n in range(directions)
     )
     proposals = Proposal.objects.bulk_create(
         Proposal(
@@ -157,9 +158,6 @@ def _generate(rng: random.Random, *, applications: int, experts: int, directions
         created_by=agency,
     )
     services.round_items_add(actor=agency, review_round=review_round, proposals=proposals)
-    for group, code in zip(review_round.groups.order_by("direction__code"), sorted(codes), strict=False):
-        group.discipline_code = code
-        group.save(update_fields=["discipline_code"])
     return review_round, agency
 
 

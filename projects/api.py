@@ -30,7 +30,7 @@ from projects.models import (
 class CallDirectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = CallDirection
-        fields = ["code", "title", "planned_projects", "budget_outline"]
+        fields = ["code", "title", "discipline_code", "planned_projects", "budget_outline"]
 
 
 class CallSerializer(serializers.ModelSerializer):

@@ -69,8 +69,14 @@ def load_open_call() -> None:
         max_units_per_subject=4,
         max_participations=2,
         directions=[
-            {"code": "1.1", "title": "人工基因组的设计与合成", "planned_projects": 3, "budget_outline": "60000000.00"},
-            {"code": "2.1", "title": "合成生物制造关键酶的设计", "planned_projects": 2},
+            {
+                "code": "1.1",
+                "title": "人工基因组的设计与合成",
+                "discipline_code": "180",
+                "planned_projects": 3,
+                "budget_outline": "60000000.00",
+            },
+            {"code": "2.1", "title": "合成生物制造关键酶的设计", "discipline_code": "530", "planned_projects": 2},
         ],
     )
     services.call_publish(actor=agency_user, call=call)

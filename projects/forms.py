@@ -71,7 +71,7 @@ class CallForm(forms.ModelForm):
 class CallDirectionForm(forms.ModelForm):
     class Meta:
         model = CallDirection
-        fields = ["code", "title", "planned_projects", "budget_outline"]
+        fields = ["code", "title", "discipline_code", "planned_projects", "budget_outline"]
 
 
 class ProposalBasicForm(forms.ModelForm):

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from core.identity import validate_discipline_code
 
 
 class Program(models.Model):
@@ -254,6 +255,13 @@ class CallDirection(models.Model):
     code = models.CharField(_("number"), max_length=20)
     title = models.CharField(_("title"), max_length=300)
     planned_projects = models.PositiveSmallIntegerField(_("planned number of projects"), default=1)
+    discipline_code = models.CharField(
+        _("discipline code"),
+        max_length=20,
+        blank=True,
+        validators=[validate_discipline_code],
+        help_text=_("GB/T 13745; the review group of this direction draws experts of this discipline first."),
+    )
     budget_outline = models.DecimalField(
         _("budget outline (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
     )

@@ -149,7 +149,7 @@ def call_update(*, actor, call: Call, **fields) -> Call:
 
 @transaction.atomic
 def call_direction_add(
-    *, actor, call: Call, code: str, title: str, planned_projects: int, budget_outline=None
+    *, actor, call: Call, code: str, title: str, planned_projects: int, budget_outline=None, discipline_code: str = ""
 ) -> CallDirection:
     call = Call.objects.select_for_update().get(pk=call.pk)
     if not _agency_may_manage(actor, call.special_project):
@@ -157,7 +157,12 @@ def call_direction_add(
     if call.state != Call.State.DRAFT:
         raise StateConflict(_("A published call guide can no longer be edited."), code="call_published")
     direction = CallDirection(
-        call=call, code=code, title=title, planned_projects=planned_projects, budget_outline=budget_outline
+        call=call,
+        code=code,
+        title=title,
+        planned_projects=planned_projects,
+        budget_outline=budget_outline,
+        discipline_code=(discipline_code or "").strip(),
     )
     direction.full_clean()
     direction.save()

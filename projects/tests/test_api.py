@@ -48,7 +48,9 @@ def test_agency_creates_and_publishes_a_call_through_the_api(api_client):
     api_client.force_authenticate(None)
     public = api_client.get(f"/api/v1/calls/{call_id}/").json()
     assert public["budget_outline"] is None  # not published by the agency
-    assert public["directions"] == [{"code": "1.1", "title": "方向一", "planned_projects": 4, "budget_outline": None}]
+    assert public["directions"] == [
+        {"code": "1.1", "title": "方向一", "discipline_code": "", "planned_projects": 4, "budget_outline": None}
+    ]
 
 
 def test_applicants_cannot_create_calls(api_client):

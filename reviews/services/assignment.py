@@ -30,6 +30,7 @@ from reviews.models import (
     ReviewGroup,
     ReviewItem,
     ReviewRound,
+    Score,
 )
 
 # Assignments that count as serving (rotation) and as holding a place on the item.
@@ -185,7 +186,8 @@ def expert_facts(experts: Iterable[Expert], *, review_round: ReviewRound) -> lis
 
 
 def may_manage(user, review_round: ReviewRound) -> bool:
-    """The round's managing agency organises its experts (KRD-MGMT §26: 专业机构)."""
+    """The round's managing agency organises its experts and runs the scoring (KRD-MGMT §26:
+    专业机构); the portal administrator may act for it, as for the calls it reviews."""
     if not user.is_authenticated:
         return False
     return user.is_superuser or (
@@ -195,8 +197,9 @@ def may_manage(user, review_round: ReviewRound) -> bool:
     )
 
 
-def _lock_round(review_round: ReviewRound) -> ReviewRound:
-    return ReviewRound.objects.select_for_update().get(pk=review_round.pk)
+def lock_round(review_round: ReviewRound) -> ReviewRound:
+    """The round row locked (not its call) before anything about it changes."""
+    return ReviewRound.objects.select_for_update(of=("self",)).select_related("call").get(pk=review_round.pk)
 
 
 def _lock_assignment(assignment: Assignment) -> Assignment:
@@ -222,7 +225,7 @@ def _declare_link(assignment_id: int) -> str:
 def round_items_add(*, actor, review_round: ReviewRound, proposals: Iterable[Proposal]) -> list[ReviewItem]:
     """Put applications of the round's call under review, one group (评审组) per direction of
     the call; applications already in the round are left as they are."""
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     if not may_manage(actor, review_round):
         raise PermissionDenied
     if review_round.state not in OPEN_FOR_ASSIGNMENT:
@@ -244,6 +247,7 @@ def round_items_add(*, actor, review_round: ReviewRound, proposals: Iterable[Pro
             review_round=review_round,
             direction=direction,
             name=str(direction) if direction else _("Applications without a direction"),
+            discipline_code=direction.discipline_code if direction else "",
         )
     existing = set(review_round.items.filter(proposal__isnull=False).values_list("proposal_id", flat=True))
     created = ReviewItem.objects.bulk_create(
@@ -319,7 +323,7 @@ def round_panel_form(*, actor, review_round: ReviewRound) -> dict[str, int]:
     technical, management and industry experts, none with a conflict with the project's
     units or people (recusal as for applications), within availability and rotation. Returns
     the kinds still missing (kind → how many)."""
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     if not may_manage(actor, review_round):
         raise PermissionDenied
     if review_round.project_id is None:
@@ -394,6 +398,17 @@ def _recused(expert: rules.ExpertFacts, item: rules.ItemFacts, review_round: Rev
     )
 
 
+def _delete_undeclared(review_round: ReviewRound) -> int:
+    """The automatic assignments nobody has declared on, deleted in one statement. They hold no
+    scores (scoring starts after the declaration), so the scores' cascade is one statement
+    too instead of Django's collector deleting 100 rows a query."""
+    undeclared = Assignment.objects.filter(
+        item__review_round=review_round, state=Assignment.State.ASSIGNED, is_manual=False
+    )
+    Score.objects.filter(assignment__in=undeclared).delete()
+    return undeclared._raw_delete(undeclared.db)
+
+
 @transaction.atomic
 def round_assign(*, actor, review_round: ReviewRound) -> dict[int, str]:
     """V1 — choose the groups and each item's experts with ``rules.plan_assignments`` over the
@@ -401,7 +416,7 @@ def round_assign(*, actor, review_round: ReviewRound) -> dict[int, str]:
     it again replaces only the assignments nobody has declared on yet (and not those the
     agency made by hand); an expert who withdrew from an item is never put back on it.
     Returns the items left under the minimum, with the reason (item id → reason)."""
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     if not may_manage(actor, review_round):
         raise PermissionDenied
     if review_round.state not in OPEN_FOR_ASSIGNMENT:
@@ -409,9 +424,7 @@ def round_assign(*, actor, review_round: ReviewRound) -> dict[int, str]:
     items = list(review_round.items.select_related("group").order_by("pk"))
     if not items:
         raise RuleViolation("V1", _("The round has no applications to assign yet."), code="no_items")
-    replaced = Assignment.objects.filter(
-        item__review_round=review_round, state=Assignment.State.ASSIGNED, is_manual=False
-    ).delete()[0]
+    replaced = _delete_undeclared(review_round)
     held: dict[int, list[int]] = defaultdict(list)  # declared, submitted or hand-made: kept
     barred: dict[int, set[int]] = defaultdict(set)  # withdrawn: never put back on the item
     for item_id, expert_id, state in Assignment.objects.filter(item__review_round=review_round).values_list(

@@ -24,13 +24,12 @@ from accounts.models import Organisation
 from budgets.services import spending as table_files  # the shared CSV / Excel reader
 from core import audit
 from core.exceptions import RuleViolation
+from core.identity import DISCIPLINE_CODE
 from reviews.models import Availability, Collaboration, DeclaredConflict, Expert, ExpertDiscipline
 
 WRITER_ROLES = frozenset({"agency", "admin"})
 MAX_REPORTED_ERRORS = 500
 MAX_ROWS = 20000
-# GB/T 13745 discipline codes: 3 digits, then optionally 2 and 2 more (080, 080.10, 520.2010).
-DISCIPLINE_CODE = re.compile(r"^\d{3}(?:\.\d{2}(?:\d{2})?)?$")
 EXPERT_FIELDS = (
     "name",
     "id_number",

@@ -28,6 +28,7 @@ from reviews.models import (
     ReviewRound,
     Score,
 )
+from reviews.services.assignment import lock_round, may_manage
 
 OBLIGATION_KIND = "review_scoring"
 
@@ -49,22 +50,8 @@ ROUND_SETTINGS = frozenset(
 )
 
 
-def is_round_agency(user, review_round: ReviewRound) -> bool:
-    """The agency managing the round (专业机构) runs it."""
-    return (
-        user.is_authenticated
-        and user.has_role(Role.AGENCY.value)
-        and user.organisation_id is not None
-        and user.organisation_id == review_round.managing_agency_id
-    )
-
-
-def _lock_round(review_round: ReviewRound) -> ReviewRound:
-    return ReviewRound.objects.select_for_update(of=("self",)).select_related("call").get(pk=review_round.pk)
-
-
 def _require_agency(actor, review_round: ReviewRound) -> None:
-    if not is_round_agency(actor, review_round):
+    if not may_manage(actor, review_round):
         raise PermissionDenied
 
 
@@ -204,7 +191,7 @@ def round_open(*, actor, review_round: ReviewRound, now: dt.datetime | None = No
     from core.deadlines import services as deadlines
 
     now = now or timezone.now()
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     _require_agency(actor, review_round)
     _require_state(
         review_round, ReviewRound.State.ASSIGNED, message=_("Only a round whose experts are assigned can be opened.")
@@ -256,7 +243,7 @@ def round_reopen(*, actor, review_round: ReviewRound, deadline: dt.datetime, now
     from core.models import Obligation
 
     now = now or timezone.now()
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     _require_agency(actor, review_round)
     _require_state(review_round, ReviewRound.State.OPEN, message=_("Only an open round can be given more time."))
     if deadline <= now or (review_round.deadline and deadline <= review_round.deadline):
@@ -459,7 +446,7 @@ def round_close(*, actor, review_round: ReviewRound, now: dt.datetime | None = N
     from core.models import Obligation
 
     now = now or timezone.now()
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     _require_agency(actor, review_round)
     _require_state(review_round, ReviewRound.State.OPEN, message=_("Only an open round can be closed."))
     items = list(ReviewItem.objects.select_for_update(of=("self",)).filter(review_round=review_round).order_by("pk"))
@@ -537,7 +524,7 @@ def _feed_proposals(actor, review_round: ReviewRound, items: list[ReviewItem]) -
 def round_publish(*, actor, review_round: ReviewRound) -> ReviewRound:
     """Results published: the round's experts become a public list (KRD-MGMT §26 按照相关规定向
     社会公布) and each applicant sees the anonymised opinions on their proposal (P4)."""
-    review_round = _lock_round(review_round)
+    review_round = lock_round(review_round)
     _require_agency(actor, review_round)
     _require_state(review_round, ReviewRound.State.CLOSED, message=_("Only a closed round can be published."))
     review_round.state = ReviewRound.State.PUBLISHED
@@ -566,7 +553,7 @@ def round_shortlist(*, actor, review_round: ReviewRound, now: dt.datetime | None
     direction (projects.services.shortlist_make)."""
     from projects import services as projects
 
-    if not is_round_agency(actor, review_round):
+    if not may_manage(actor, review_round):
         raise PermissionDenied
     if review_round.kind != ReviewRound.Kind.FIRST_ROUND or review_round.call_id is None:
         raise StateConflict(_("Only a first-round review of a call leads to a shortlist."), code="not_first_round")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Organisation
@@ -362,3 +363,48 @@ def test_item_facts_count_every_unit_and_person(django_assert_num_queries):
     assert len(fact.unit_ids) == 3
     leader = proposal.people.get(role=Person.Role.PROJECT_LEADER)
     assert {rules.normal_id(leader.id_number), leader.name} <= fact.leaders
+
+
+def test_v1_a_direction_discipline_draws_experts_of_that_discipline_first():
+    """V1 — KRD-MGMT §26: experts are chosen by discipline; the direction's GB/T 13745 code
+    goes to its review group and the plan takes experts of that code before any other."""
+    review_round, agency = make_round(directions=0, per_direction=0, min_experts=2, group_size=2)
+    direction = CallDirection.objects.create(
+        call=review_round.call, code="9.1", title="材料方向", discipline_code="430.10"
+    )
+    proposal = Proposal.objects.create(
+        call=review_round.call,
+        direction=direction,
+        applicant=UserFactory(roles=["applicant"]),
+        lead_unit=OrganisationFactory(),
+        title="材料申报书",
+        state=Proposal.State.RECEIVED,
+    )
+    services.round_items_add(actor=agency, review_round=review_round, proposals=[proposal])
+    group = review_round.groups.get()
+    assert group.discipline_code == "430.10"
+    for _ in range(3):
+        expert(disciplines=["080"])
+    matching = [expert(disciplines=["430.10"]) for _ in range(2)]
+    assert services.round_assign(actor=agency, review_round=review_round) == {}
+    assert active_experts(review_round.items.get()) == {member.pk for member in matching}
+
+
+def test_a_direction_discipline_code_is_checked():
+    call = CallFactory()
+    direction = CallDirection(call=call, code="1.1", title="方向", discipline_code="43.1")
+    with pytest.raises(ValidationError, match="GB/T 13745"):
+        direction.full_clean()
+
+
+def test_rerun_deletes_undeclared_assignments_in_constant_queries(django_assert_max_num_queries):
+    review_round, agency = make_round(directions=2, per_direction=3, min_experts=3, group_size=4)
+    for _ in range(5):
+        expert()
+    services.round_assign(actor=agency, review_round=review_round)
+    first = Assignment.objects.filter(item__review_round=review_round).count()
+    assert first == 6 * 4  # the whole group of four on each of the six items
+    with django_assert_max_num_queries(30):
+        services.round_assign(actor=agency, review_round=review_round)
+    assert Assignment.objects.filter(item__review_round=review_round).count() == first
+    assert_nobody_recused(review_round)

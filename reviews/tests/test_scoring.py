@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import OrganisationFactory, UserFactory
 from core.exceptions import RuleViolation, StateConflict
@@ -221,6 +223,37 @@ def test_submit_after_the_deadline_is_refused_unless_the_agency_reopened():
         scoring.round_reopen(actor=agency, review_round=review_round, deadline=DEADLINE + dt.timedelta(days=2))
         scoring.assignment_submit(actor=expert.user, assignment=assignment)
     assert Assignment.objects.get(pk=assignment.pk).state == Assignment.State.SUBMITTED
+
+
+def test_the_agency_extends_the_deadline_from_the_round_page(client):
+    """V4 — KRD-MGMT §32: the agency gives the experts more time; their obligations move with
+    the deadline, an earlier date is refused with a message and nothing changes."""
+    review_round, agency, _items, _panel = build_round(proposals=1)
+    scoring.round_open(actor=agency, review_round=review_round)
+    client.force_login(agency)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("reviews:round_action", args=[review_round.pk, "extend"])
+    assert (
+        'data-testid="round-extend"'
+        in client.get(reverse("reviews:round_detail", args=[review_round.pk])).content.decode()
+    )
+    local = timezone.localtime(DEADLINE - dt.timedelta(days=1))
+    response = client.post(url, {"deadline": local.strftime("%Y-%m-%dT%H:%M")}, follow=True)
+    assert "must be later than the current one" in response.content.decode()
+    review_round.refresh_from_db()
+    assert review_round.deadline == DEADLINE
+    later = DEADLINE + dt.timedelta(days=3)
+    client.post(url, {"deadline": timezone.localtime(later).strftime("%Y-%m-%dT%H:%M")})
+    review_round.refresh_from_db()
+    assert review_round.deadline == later
+    due = set(
+        Obligation.objects.filter(kind=scoring.OBLIGATION_KIND, object_id=str(review_round.pk)).values_list(
+            "due_at", flat=True
+        )
+    )
+    assert due == {later}
+    response = client.post(url, {"deadline": "next week"}, follow=True)
+    assert "Give the new deadline as a date and time." in response.content.decode()
 
 
 def test_submitting_all_of_an_experts_items_completes_their_obligation():

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -80,7 +80,7 @@ class RoundForm(forms.ModelForm):
 
 
 def _may_run(user, review_round: ReviewRound) -> bool:
-    return scoring.is_round_agency(user, review_round)
+    return scoring.may_manage(user, review_round)
 
 
 # ---- Agency pages --------------------------------------------------------------------------------
@@ -126,13 +126,18 @@ def round_create(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/round_form.html", {"form": form, "call": call})
 
 
-def _assign_url(review_round: ReviewRound) -> str | None:
-    for name in ("reviews:round_assignment", "reviews:round_assign"):
-        try:
-            return reverse(name, args=[review_round.pk])
-        except NoReverseMatch:
-            continue
-    return None
+def _assign_url(review_round: ReviewRound) -> str:
+    return reverse("reviews:round_assignment", args=[review_round.pk])
+
+
+class ExtendForm(forms.Form):
+    """More time for the experts of an open round (V4)."""
+
+    deadline = forms.DateTimeField(
+        label=gettext_lazy("New deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
 
 
 @require_GET
@@ -161,6 +166,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assign_url": _assign_url(review_round),
             "is_scored": review_round.state in (ReviewRound.State.CLOSED, ReviewRound.State.PUBLISHED),
             "may_shortlist": review_round.kind == ReviewRound.Kind.FIRST_ROUND and review_round.call_id is not None,
+            "extend_form": ExtendForm() if review_round.state == ReviewRound.State.OPEN else None,
         },
     )
 
@@ -170,6 +176,10 @@ ACTIONS = {
     "close": (scoring.round_close, gettext_lazy("The round is closed and ranked.")),
     "publish": (scoring.round_publish, gettext_lazy("The results are published with the list of experts.")),
     "shortlist": (scoring.round_shortlist, gettext_lazy("The shortlist is made (P3).")),
+    "extend": (
+        scoring.round_reopen,
+        gettext_lazy("The experts have more time: their reminders follow the new deadline."),
+    ),
 }
 
 
@@ -180,8 +190,15 @@ def round_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     review_round = selectors.round_get_for_user(request.user, pk)
     function, success = ACTIONS[action]
+    arguments = {}
+    if action == "extend":
+        form = ExtendForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give the new deadline as a date and time."))
+            return redirect("reviews:round_detail", pk=pk)
+        arguments["deadline"] = form.cleaned_data["deadline"]
     try:
-        function(actor=request.user, review_round=review_round)
+        function(actor=request.user, review_round=review_round, **arguments)
     except PermissionDenied:
         messages.error(request, _("Only the managing agency runs this round."))
     except (RuleViolation, StateConflict) as error:
@@ -231,11 +248,8 @@ def my_assignments(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/my_assignments.html", {"assignments": assignments})
 
 
-def _declare_url(assignment: Assignment) -> str | None:
-    try:
-        return reverse("reviews:assignment_declare", args=[assignment.pk])
-    except NoReverseMatch:
-        return None
+def _declare_url(assignment: Assignment) -> str:
+    return reverse("reviews:assignment_declare", args=[assignment.pk])
 
 
 @require_http_methods(["GET", "POST"])
