@@ -21,6 +21,7 @@ from projects.api import (
     TaskBookViewSet,
 )
 from reviews import api as reviews_api
+from secrecy import api as secrecy_api
 
 router = SimpleRouter()
 router.register("obligations", ObligationViewSet, basename="obligation")
@@ -34,6 +35,7 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("task-books", TaskBookViewSet, basename="task-book")
 budget_paths = budgets_api.register(router)
 review_paths = reviews_api.register(router)
+secrecy_paths = secrecy_api.register(router)
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
@@ -41,6 +43,7 @@ api_v1 = [
     *router.urls,
     *budget_paths,
     *review_paths,
+    *secrecy_paths,
 ]
 
 urlpatterns = [
@@ -51,6 +54,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("budgets.urls")),
     path("", include("reviews.urls")),
+    path("", include("secrecy.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -1,0 +1,5 @@
+from secrecy import views
+
+app_name = "secrecy"
+
+urlpatterns = views.urlpatterns

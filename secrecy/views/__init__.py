@@ -1,0 +1,3 @@
+"""Pages of the secrecy app; each module lists its ``urlpatterns``."""
+
+urlpatterns: list = []
