@@ -11,7 +11,9 @@ from accounts.models import User
 from bench.budgets import budget_page, budget_validation
 from bench.deadlines import deadline_sweep
 from bench.proposals import agency_list, submission_burst
+from bench.reports import release_sweep
 from bench.reviews import review_assignment
+from bench.secrecy import need_to_know_list
 from bench.spending import spending_import
 from core import audit, calendar
 from core.models import AuditEvent
@@ -81,4 +83,6 @@ ALL = [
     budget_page,
     spending_import,
     review_assignment,
+    need_to_know_list,
+    release_sweep,
 ]

@@ -1,5 +1,6 @@
 """The budget items of "my tasks": adjustment steps awaiting the user's decision, budget reviews
-awaiting the applicant's answer or the agency's settlement."""
+awaiting the applicant's answer or the agency's settlement — never one of a book hidden from the
+user (S6 — SECRETS-LAW §16)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from core.dashboard import TodoItem, register
 @register
 def budget_todo_items(user) -> list[TodoItem]:
     from budgets.models import AdjustmentStep, BudgetVersion
+    from budgets.selectors import NEED_TO_KNOW_VIA
     from budgets.services.adjustments import STEP_ROLES
+    from core.selectors import known
 
     if not user.is_authenticated:
         return []
     items = []
     approvers = [approver for approver, role in STEP_ROLES.items() if user.has_role(role)]
     if approvers:
-        steps = AdjustmentStep.objects.filter(state=AdjustmentStep.State.PENDING, approver__in=approvers)
+        steps = known(
+            AdjustmentStep.objects.filter(state=AdjustmentStep.State.PENDING, approver__in=approvers),
+            user,
+            via=NEED_TO_KNOW_VIA[AdjustmentStep],
+        )
         if not user.has_role("ministry"):
             steps = steps.filter(organisation_id=user.organisation_id)
         for step in steps.select_related("adjustment__budget__project")[:50]:
@@ -31,7 +38,11 @@ def budget_todo_items(user) -> list[TodoItem]:
                     rule="B6",
                 )
             )
-    reviews = BudgetVersion.objects.filter(kind=BudgetVersion.Kind.REVIEW).select_related("budget__proposal")
+    reviews = known(
+        BudgetVersion.objects.filter(kind=BudgetVersion.Kind.REVIEW).select_related("budget__proposal"),
+        user,
+        via=NEED_TO_KNOW_VIA[BudgetVersion],
+    )
     for version in reviews.filter(state=BudgetVersion.State.SENT, budget__proposal__applicant=user)[:50]:
         items.append(
             TodoItem(

@@ -478,6 +478,14 @@ def budget_tables(version: BudgetVersion) -> BudgetTables:
 # ---- PDF ---------------------------------------------------------------------------------------
 
 
+def budget_mark(version: BudgetVersion, *, is_secret: bool) -> str:
+    """S8 — SECRETS-REGS §15: the mark of the book's highest classification in force (its
+    proposal, call, project or any subject); "Secret" for a secret call without a decision."""
+    from core.selectors import carrier_mark
+
+    return carrier_mark(version.budget) or (str(_("Secret")) if is_secret else "")
+
+
 def budget_pdf(version: BudgetVersion) -> bytes:
     """The budget book of ``version`` as an official PDF (amounts in 万元)."""
     tables = budget_tables(version)
@@ -495,7 +503,7 @@ def budget_pdf(version: BudgetVersion) -> bytes:
         },
         title=_("Budget book"),
         header=f"{tables.project_number} {tables.title}".strip(),
-        classification_mark=_("Secret") if tables.is_secret else "",
+        classification_mark=budget_mark(version, is_secret=tables.is_secret),
     )
 
 
@@ -511,12 +519,13 @@ def budget_workbook(version: BudgetVersion) -> bytes:
     from openpyxl import Workbook
 
     tables = budget_tables(version)
+    mark = budget_mark(version, is_secret=tables.is_secret)
     workbook = Workbook()
     summary = workbook.active
     summary.title = "预算汇总"
     money_headings = ["科目名称", f"{TOTAL_NAME}（元）", f"{CENTRAL_NAME}（元）", f"{OTHER_NAME}（元）"]
 
-    _title_row(summary, f"{tables.title} 预算汇总表（{tables.version_label}）")
+    _title_row(summary, f"{tables.title} 预算汇总表（{tables.version_label}）", mark=mark)
     _header_row(summary, money_headings)
     _amount_rows(summary, tables.summary)
     summary.append([])
@@ -526,7 +535,7 @@ def budget_workbook(version: BudgetVersion) -> bytes:
 
     for subject in tables.subjects:
         sheet = workbook.create_sheet(subject.label)
-        _title_row(sheet, f"{subject.label} {subject.subject.title}（{subject.unit_name}）")
+        _title_row(sheet, f"{subject.label} {subject.subject.title}（{subject.unit_name}）", mark=mark)
         _header_row(sheet, money_headings)
         _amount_rows(sheet, subject.categories)
         sheet.append([])
@@ -535,7 +544,7 @@ def budget_workbook(version: BudgetVersion) -> bytes:
         _widths(sheet, [40, 20, 20, 20])
 
     years = workbook.create_sheet("分年度预算")
-    _title_row(years, f"{tables.title} 中央财政专项经费分年度预算")
+    _title_row(years, f"{tables.title} 中央财政专项经费分年度预算", mark=mark)
     _header_row(years, ["课题", "单位名称", *(f"{year}年（元）" for year in tables.years.years), f"{TOTAL_NAME}（元）"])
     for row in tables.years.rows:
         _money_row(years, [row.subject_label, row.unit_name, *row.amounts, row.total], bold=row.is_subtotal)
@@ -543,7 +552,7 @@ def budget_workbook(version: BudgetVersion) -> bytes:
     _widths(years, [12, 36, *([16] * (len(tables.years.years) + 1))])
 
     equipment = workbook.create_sheet("设备购置清单")
-    _title_row(equipment, f"{tables.title} 设备购置清单")
+    _title_row(equipment, f"{tables.title} 设备购置清单", mark=mark)
     _header_row(
         equipment,
         [
@@ -591,7 +600,7 @@ def budget_workbook(version: BudgetVersion) -> bytes:
     _widths(equipment, [10, 30, 24, 20, 8, 16, 16, 20, 40])
 
     income = workbook.create_sheet("其他来源资金")
-    _title_row(income, f"{tables.title} 其他来源资金")
+    _title_row(income, f"{tables.title} 其他来源资金", mark=mark)
     _header_row(income, ["课题", "单位名称", "来源", "出资单位", "形式", "承诺金额（元）"])
     for row in tables.income:
         _money_row(income, [row.subject_label, row.unit_name, row.source, row.funder, row.form, row.amount])
@@ -599,7 +608,7 @@ def budget_workbook(version: BudgetVersion) -> bytes:
     _widths(income, [10, 30, 16, 30, 14, 18])
 
     explanations = workbook.create_sheet("测算依据及说明")
-    _title_row(explanations, f"{tables.title} 测算依据及说明")
+    _title_row(explanations, f"{tables.title} 测算依据及说明", mark=mark)
     _header_row(explanations, ["课题", "单位名称", "科目", "测算依据", "说明", "调整理由"])
     for row in tables.explanations:
         explanations.append(
@@ -612,9 +621,14 @@ def budget_workbook(version: BudgetVersion) -> bytes:
     return buffer.getvalue()
 
 
-def _title_row(sheet, title: str) -> None:
+def _title_row(sheet, title: str, *, mark: str = "") -> None:
+    """The sheet's title; above it the classification mark when there is one (S8 — SECRETS-REGS
+    §15: every sheet of the workbook is a carrier)."""
     from openpyxl.styles import Font
 
+    if mark:
+        sheet.append([mark])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True, size=13, color="B00000")
     sheet.append([title])
     sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True, size=13)
 

@@ -125,13 +125,20 @@ class IncomeSourceForm(forms.Form):
     form = forms.ChoiceField(label=_("form"))
     is_central_funds = forms.BooleanField(label=_("the money is itself central government funds"), required=False)
     letter = forms.FileField(label=_("commitment letter (PDF)"), required=False)
+    letter_level = forms.ChoiceField(
+        label=_("classification level of the letter"),
+        required=False,
+        help_text=_("This portal is not a classified information system: classified files are refused (S11)."),
+    )
 
     def __init__(self, *args, **kwargs):
         from budgets.models import OTHER_SOURCES, IncomeSource
+        from projects.models import Attachment
 
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [(s.value, s.label) for s in OTHER_SOURCES]
         self.fields["form"].choices = IncomeSource.Form.choices
+        self.fields["letter_level"].choices = Attachment.LEVEL_CHOICES
 
 
 class ExpertPayeeForm(forms.Form):

@@ -1,4 +1,8 @@
-"""Scoped reads of budget books, and the indirect-cost calculator."""
+"""Scoped reads of budget books, and the indirect-cost calculator.
+
+A budget book, its versions, adjustments, final accounts and balances are hidden with the
+proposal, call or project they belong to, and with any of its subjects: the book shows every
+subject's money (S6 — SECRETS-LAW §16)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,37 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from budgets import checks, rules
-from budgets.models import Budget, BudgetLine, BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource, YearPlan
+from budgets.models import (
+    Adjustment,
+    AdjustmentStep,
+    Balance,
+    Budget,
+    BudgetLine,
+    BudgetVersion,
+    EquipmentItem,
+    ExpertPayee,
+    FinalAccount,
+    IncomeSource,
+    YearPlan,
+)
+from core.selectors import known, through
+from projects.selectors import PROPOSAL_VIA
+
+# S6: what hides a budget book (a hidden subject hides the whole book, which lists it).
+BUDGET_VIA = (*through("proposal", PROPOSAL_VIA), "project", "proposal__subjects")
+NEED_TO_KNOW_VIA = {
+    Budget: BUDGET_VIA,
+    BudgetVersion: through("budget", BUDGET_VIA),
+    Adjustment: through("budget", BUDGET_VIA),
+    AdjustmentStep: through("adjustment__budget", BUDGET_VIA),
+    FinalAccount: through("budget", BUDGET_VIA),
+    Balance: (*through("budget", BUDGET_VIA), "subject"),
+}
+
+
+def known_budgets(budgets: QuerySet[Budget], user) -> QuerySet[Budget]:
+    """S6 — SECRETS-LAW §16: ``budgets`` without the books hidden from ``user``."""
+    return known(budgets, user, via=BUDGET_VIA)
 
 
 @dataclass(frozen=True)
@@ -65,7 +99,17 @@ def budgets_for_user(user) -> QuerySet[Budget]:
     )
     if user.organisation_id and user.has_role("unit_admin"):
         visible |= Q(project__isnull=False, proposal__subjects__unit_id=user.organisation_id)
-    return budgets.filter(pk__in=Budget.objects.filter(visible).values("pk"))
+    return known_budgets(budgets.filter(pk__in=Budget.objects.filter(visible).values("pk")), user)
+
+
+def budget_of_proposal(user, proposal) -> Budget | None:
+    """The budget book of a proposal the user may see, unless the book is hidden (S6)."""
+    return known_budgets(Budget.objects.filter(proposal=proposal), user).first()
+
+
+def budget_of_project(user, project) -> Budget | None:
+    """The budget book of a project the user may open, unless the book is hidden (S6)."""
+    return known_budgets(Budget.objects.filter(project=project).select_related("approved_version"), user).first()
 
 
 def budget_get_for_user(user, pk: int) -> Budget:

@@ -20,6 +20,7 @@ from projects.api import (
     PublicNoticeViewSet,
     TaskBookViewSet,
 )
+from reports import api as reports_api
 from reviews import api as reviews_api
 from secrecy import api as secrecy_api
 
@@ -36,6 +37,7 @@ router.register("task-books", TaskBookViewSet, basename="task-book")
 budget_paths = budgets_api.register(router)
 review_paths = reviews_api.register(router)
 secrecy_paths = secrecy_api.register(router)
+reports_paths = reports_api.register(router)
 
 api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
@@ -44,6 +46,7 @@ api_v1 = [
     *budget_paths,
     *review_paths,
     *secrecy_paths,
+    *reports_paths,
 ]
 
 urlpatterns = [
@@ -55,6 +58,7 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("reviews.urls")),
     path("", include("secrecy.urls")),
+    path("", include("reports.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -6,10 +6,32 @@ from django.utils.translation import gettext_lazy as _
 
 from core import audit, services
 from core.models import AuditEvent, CalendarDay, DeadlineDispatch, EmailDelivery, Notification, Obligation
+from core.selectors import known, known_targets, need_to_know_paths
 
 admin.site.site_header = _("National S&T Program Management Portal — administration")
 admin.site.site_title = _("Portal administration")
 admin.site.index_title = _("Administration")
+
+
+class NeedToKnowAdminMixin:
+    """S6 — SECRETS-LAW §16: staff who are not superusers see in the admin site only the rows
+    they may know of: a classified object (or one that belongs to it) is absent from the change
+    list, its search and its counts, and its change page answers as for a missing object."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        via = need_to_know_paths().get(queryset.model)
+        return queryset if via is None else known(queryset, request.user, via=via)
+
+
+class TargetNeedToKnowAdminMixin:
+    """The same for rows that name their object generically (obligations, audit events)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else known_targets(queryset, request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,7 +48,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(TargetNeedToKnowAdminMixin, ReadOnlyAdmin):
     """Read-only: the audit trail is append-only (O1), even here."""
 
     list_display = ("created_at", "actor_username", "action", "rule", "content_type", "object_repr", "ip_address")
@@ -62,7 +84,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(ReadOnlyAdmin):
+class ObligationAdmin(TargetNeedToKnowAdminMixin, ReadOnlyAdmin):
     """Obligations by state and kind; the sweep can be run from here."""
 
     change_list_template = "admin/core/obligation/change_list.html"
@@ -114,6 +136,13 @@ class DeadlineDispatchAdmin(ReadOnlyAdmin):
     date_hierarchy = "scheduled_at"
     list_select_related = ("obligation",)
     readonly_fields = [field.name for field in DeadlineDispatch._meta.concrete_fields]
+
+    def get_queryset(self, request):
+        # S6: a dispatch is hidden with its obligation (its title names the object).
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(obligation__in=known_targets(Obligation.objects.all(), request.user))
 
 
 @admin.register(EmailDelivery)

@@ -33,6 +33,9 @@ def render_pdf(
         "pdf_title": title,
         "classification_mark": classification_mark,
         "running_header": header or str(settings.PORTAL_NAME),
+        # CSS string literals for the page margin boxes (escapejs would print \u002D for "-").
+        "classification_mark_css": _css_string(str(classification_mark)),
+        "running_header_css": _css_string(str(header or settings.PORTAL_NAME)),
         "generated_at": timezone.localtime(),
     }
     html = render_to_string(template_name, context, request=request)
@@ -41,7 +44,9 @@ def render_pdf(
 
 
 def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``text`` as a CSS string literal, safe inside a <style> element."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace(">", "\\3E ")
+    return '"' + " ".join(escaped.split("\n")) + '"'
 
 
 def _page_label_css() -> str:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import NeedToKnowAdminMixin
 from core.admin_audit import AuditedModelAdmin
 from projects.models import LibraryEntry, Program, Project, SpecialProject
 
@@ -17,7 +18,9 @@ class SpecialProjectAdmin(AuditedModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(AuditedModelAdmin):
+class ProjectAdmin(NeedToKnowAdminMixin, AuditedModelAdmin):
+    """Projects; for staff who are not superusers, only those they may know of (S6)."""
+
     list_display = ("number", "title", "program", "lead_unit", "leader", "start_date", "end_date", "state")
     list_filter = ("program", "state")
     search_fields = ("number", "title")

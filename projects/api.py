@@ -179,7 +179,7 @@ class ProposalViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def get_queryset(self):
         return (
             selectors.proposals_for_user(self.request.user)
-            .prefetch_related("subjects__unit")
+            .prefetch_related(selectors.subjects_prefetch(self.request.user))
             .order_by("-updated_at", "-id")
         )
 
@@ -231,6 +231,7 @@ class ProposalViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     @extend_schema(request=ReasonSerializer, responses={200: ProposalSerializer, 400: ErrorSerializer})
     @action(detail=True, methods=["post"], url_path="return")
     def return_to_applicant(self, request, pk=None):
+        self.get_object()  # 404 for a proposal the caller may not see, before the body is judged
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._act(services.proposal_return, reason=data.validated_data["reason"])
@@ -353,7 +354,9 @@ class PublicNoticeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(NoticeEntrySerializer(many=True))
     def get_entries(self, notice):
-        return NoticeEntrySerializer(selectors.public_notice_entries(notice), many=True).data
+        request = self.context.get("request")
+        entries = selectors.public_notice_entries(notice, request.user if request is not None else None)
+        return NoticeEntrySerializer(entries, many=True).data
 
 
 class PublicNoticeViewSet(viewsets.ReadOnlyModelViewSet):
@@ -364,7 +367,7 @@ class PublicNoticeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PublicNotice.objects.none()
 
     def get_queryset(self):
-        return selectors.public_notices_for_public().order_by("-starts_at", "-id")
+        return selectors.public_notices_for_public(self.request.user).order_by("-starts_at", "-id")
 
 
 class ProjectSerializer(serializers.ModelSerializer):

@@ -183,7 +183,17 @@ class ScheduleForm(forms.ModelForm):
 
 class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Attachment.Kind.choices)
+    classification_level = forms.ChoiceField(
+        label=_("Classification level"),
+        choices=Attachment.LEVEL_CHOICES,
+        initial="none",
+        required=False,
+        help_text=_("This portal is not a classified information system: classified files are refused (S11)."),
+    )
     file = forms.FileField(label=_("PDF file"), help_text=_("PDF only, at most 20 MB."))
+
+    def clean_classification_level(self) -> str:
+        return self.cleaned_data.get("classification_level") or "none"
 
 
 class ReturnForm(forms.Form):

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from core.identity import validate_discipline_code
+from secrecy.rules import Level
 
 
 class Program(models.Model):
@@ -516,7 +517,11 @@ def attachment_path(instance, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    """A PDF attached to a proposal; stored under MEDIA_ROOT, served only after a permission check."""
+    """A PDF attached to a proposal; stored under MEDIA_ROOT, served only after a permission check.
+    Its classification level is declared at upload: anything above the portal's maximum is
+    refused (S11 — SECRETS-LAW §24, the portal is not a classified information system)."""
+
+    LEVEL_CHOICES = [("none", _("Not classified")), *Level.choices]
 
     class Kind(models.TextChoices):
         JOINT_AGREEMENT = "joint_agreement", _("joint application agreement")
@@ -527,6 +532,13 @@ class Attachment(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.OTHER)
     file = models.FileField(_("file"), upload_to=attachment_path)
     original_name = models.CharField(_("file name"), max_length=255)
+    classification_level = models.CharField(
+        _("classification level"),
+        max_length=16,
+        choices=LEVEL_CHOICES,
+        default="none",
+        help_text=_("Classified content may be stored only up to the portal's level (SECRETS-LAW §24)."),
+    )
     size = models.PositiveIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")

@@ -433,13 +433,18 @@ def _check_pdf(content: bytes, name: str) -> None:
 
 @transaction.atomic
 def proposal_attachment_add(
-    *, actor, proposal: Proposal, uploaded_file, kind: str = Attachment.Kind.OTHER
+    *, actor, proposal: Proposal, uploaded_file, kind: str = Attachment.Kind.OTHER, classification_level: str = "none"
 ) -> Attachment:
-    """Store a PDF attachment outside the web root after checking it is a plain PDF."""
+    """Store a PDF attachment outside the web root after checking it is a plain PDF. An
+    attachment declared above the portal's maximum classification level is refused before
+    anything is stored (S11 — SECRETS-LAW §24)."""
     import hashlib
 
     from django.core.files.base import ContentFile
 
+    from secrecy.services import check_attachment_level
+
+    check_attachment_level(classification_level)
     proposal = _lock_proposal(proposal)
     _require_editable_by(actor, proposal)
     content = uploaded_file.read(MAX_ATTACHMENT_BYTES + 1)
@@ -449,6 +454,7 @@ def proposal_attachment_add(
         proposal=proposal,
         kind=kind,
         original_name=name[:255],
+        classification_level=classification_level or "none",
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by=actor,
@@ -1185,6 +1191,9 @@ def approval_issue(*, actor, proposal: Proposal, now=None) -> Project:
 
     budget_attach_project(project=project, actor=actor)
     task_books_generate(project=project, actor=actor)
+    from reports.services import plan_ensure
+
+    plan_ensure(project=project, actor=actor)
     post_evaluation_ensure(project=project)
     notify(
         recipients=[proposal.applicant],

@@ -217,10 +217,10 @@ def _missing_by_section(findings) -> dict[str, int]:
     return counts
 
 
-def _project_budget(project):
-    from budgets.models import Budget
+def _project_budget(user, project):
+    from budgets.selectors import budget_of_project
 
-    return Budget.objects.filter(project=project).select_related("approved_version").first()
+    return budget_of_project(user, project)
 
 
 def _review_opinions(user, proposal) -> list[dict]:
@@ -235,25 +235,26 @@ def _review_opinions(user, proposal) -> list[dict]:
     return opinions_for_applicant(proposal)
 
 
-def _budget_of(proposal):
-    from budgets.models import Budget
+def _budget_of(user, proposal):
+    from budgets.selectors import budget_of_proposal
 
-    return Budget.objects.filter(proposal=proposal).first()
+    return budget_of_proposal(user, proposal)
 
 
 def _proposal_context(request, proposal, **forms_given):
     editable = proposal.applicant_id == request.user.pk and proposal.state in services.EDITABLE_STATES
+    parts = selectors.proposal_parts_for_user(request.user, proposal)
     context = {
         "proposal": proposal,
         "call": proposal.call,
         "editable": editable,
         "units": proposal.units.select_related("organisation"),
-        "subjects": proposal.subjects.select_related("unit", "leader").prefetch_related("participant_units"),
-        "people": proposal.people.select_related("organisation", "subject"),
-        "indicators": proposal.indicators.all(),
+        "subjects": parts["subjects"],
+        "people": parts["people"],
+        "indicators": parts["indicators"],
         "schedule": proposal.schedule.all(),
         "attachments": proposal.attachments.all(),
-        "pledges": _pledge_rows(proposal),
+        "pledges": _pledge_rows(proposal, hidden_subjects=parts["hidden_subjects"]),
         "findings": (
             findings := services.proposal_findings(proposal) if proposal.state in services.EDITABLE_STATES else []
         ),
@@ -267,8 +268,8 @@ def _proposal_context(request, proposal, **forms_given):
         "appeals": proposal.appeals.all(),
         "objections": proposal.objections.select_related("raised_by"),
         "notice": proposal.public_notices.order_by("-starts_at").first(),
-        "project": getattr(proposal, "project", None),
-        "budget": _budget_of(proposal),
+        "project": selectors.project_of_proposal(request.user, proposal),
+        "budget": _budget_of(request.user, proposal),
         "review_opinions": _review_opinions(request.user, proposal),
         "decision_form": FormalReviewDecisionForm(),
         "appeal_form": AppealForm(),
@@ -289,10 +290,14 @@ def _proposal_context(request, proposal, **forms_given):
     return context
 
 
-def _pledge_rows(proposal):
+def _pledge_rows(proposal, *, hidden_subjects=()):
     given = set(proposal.pledges.values_list("party", "organisation_id", "person_id"))
+    # S6: a subject hidden from the reader is not named in the pledges either.
+    hidden_labels = tuple(f"{subject}: " for subject in hidden_subjects)
     rows = []
     for party, organisation, person, label in services.required_pledges(proposal):
+        if hidden_labels and label.startswith(hidden_labels):
+            continue
         key = (party, getattr(organisation, "pk", None), getattr(person, "pk", None))
         rows.append(
             {
@@ -369,10 +374,18 @@ def proposal_add(request: HttpRequest, pk: int, part: str) -> HttpResponse:
                 services.proposal_schedule_add(actor=request.user, proposal=proposal, **data)
             else:
                 services.proposal_attachment_add(
-                    actor=request.user, proposal=proposal, uploaded_file=data["file"], kind=data["kind"]
+                    actor=request.user,
+                    proposal=proposal,
+                    uploaded_file=data["file"],
+                    kind=data["kind"],
+                    classification_level=data["classification_level"],
                 )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except RuleViolation as error:
+            # S11: the refusal names the article beside the field; the draft stays as it was.
+            for field, errors in (error.fields or {None: [error.message]}).items():
                 form.add_error(field if field in form.fields else None, errors)
         except StateConflict as error:
             messages.error(request, error.message)
@@ -629,14 +642,14 @@ def compliance_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @declare_access(PUBLIC)
 def public_notice_list(request: HttpRequest) -> HttpResponse:
-    notices = selectors.public_notices_for_public().order_by("-starts_at")
+    notices = selectors.public_notices_for_public(request.user).order_by("-starts_at")
     return render(request, "projects/public_notice_list.html", {"notices": notices, "now": timezone.now()})
 
 
 @require_http_methods(["GET", "POST"])
 @declare_access(PUBLIC)  # a secret call has no public notice page: 404
 def public_notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    notice = selectors.public_notices_for_public().filter(pk=pk).first()
+    notice = selectors.public_notices_for_public(request.user).filter(pk=pk).first()
     if notice is None:
         raise Http404
     form = ObjectionForm(request.POST or None)
@@ -644,7 +657,9 @@ def public_notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if form.is_valid():
-            proposal = notice.proposals.filter(pk=form.cleaned_data["proposal"]).first()
+            proposal = (
+                selectors.public_notice_entries(notice, request.user).filter(pk=form.cleaned_data["proposal"]).first()
+            )
             if proposal is None:
                 raise Http404
             if _report(
@@ -661,7 +676,7 @@ def public_notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "projects/public_notice_detail.html",
         {
             "notice": notice,
-            "entries": selectors.public_notice_entries(notice),
+            "entries": selectors.public_notice_entries(notice, request.user),
             "is_open": not notice.is_closed and notice.starts_at <= now < notice.ends_at,
         },
     )
@@ -708,9 +723,7 @@ def approval_issue(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @declare_access(roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True))
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.projects_for_user(request.user).filter(pk=pk).first()
-    if project is None:
-        raise Http404
+    project = selectors.project_get_for_user(request.user, pk)
     return render(
         request,
         "projects/project_detail.html",
@@ -718,7 +731,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "funding_label": rules.funding_label(program_code=project.program.code, project_number=project.number),
             "task_books": selectors.task_books_for_user(request.user).filter(project=project),
-            "budget": _project_budget(project),
+            "budget": _project_budget(request.user, project),
         },
     )
 
@@ -729,16 +742,14 @@ TASK_BOOK_ROLES = ("applicant", "unit_admin", "agency", "ministry", "admin")
 
 
 def _task_book(request, pk):
-    book = selectors.task_books_for_user(request.user).filter(pk=pk).first()
-    if book is None:
-        raise Http404
-    return book
+    return selectors.task_book_get_for_user(request.user, pk)
 
 
 @require_GET
 @declare_access(roles(*TASK_BOOK_ROLES, object_scoped=True))
 def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from budgets.documents import task_book_budget
+    from reports.selectors import plan_for
 
     book = _task_book(request, pk)
     is_leader = book.project.leader_id == request.user.pk
@@ -751,6 +762,7 @@ def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "editable": is_leader and book.state == book.State.DRAFT,
             "form": TaskBookForm(instance=book),
             "budget": task_book_budget(book),
+            "required_reports": plan_for(book.project),
             "is_agency": request.user.has_role("agency")
             and request.user.organisation_id == book.project.managing_agency_id,
         },

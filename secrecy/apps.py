@@ -7,6 +7,8 @@ class SecrecyConfig(AppConfig):
     verbose_name = _("Secrecy")
 
     def ready(self) -> None:
+        from core import navigation
+        from core.access import AUTHENTICATED, roles
         from core.deadlines.registry import ObligationKind, register_kind
 
         register_kind(
@@ -56,3 +58,24 @@ class SecrecyConfig(AppConfig):
         )
 
         from secrecy import tasks  # noqa: F401 - registers the timer action
+
+        navigation.register(
+            navigation.NavItem(_("Classifications"), "secrecy:classification_list", roles("secrecy_officer"), order=60)
+        )
+        navigation.register(
+            navigation.NavItem(
+                _("Secrecy filings"), "secrecy:filing_list", roles("secrecy_officer", "ministry"), order=61
+            )
+        )
+        navigation.register(
+            navigation.NavItem(_("Leak reports"), "secrecy:leak_list", roles("secrecy_officer"), order=62)
+        )
+        navigation.register(
+            navigation.NavItem(
+                _("Need-to-know"), "secrecy:organisation_grants", roles("unit_admin", "secrecy_officer"), order=63
+            )
+        )
+        # S10 — SECRETS-REGS §34: anyone may report a suspected leak, from every page.
+        navigation.register(navigation.NavItem(_("Report a leak"), "secrecy:leak_new", AUTHENTICATED, order=890))
+
+        from secrecy import dashboard  # noqa: F401 - registers the secrecy to-do items

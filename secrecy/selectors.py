@@ -1,7 +1,8 @@
 """Need-to-know (S6 — SECRETS-LAW §16): the one filter every app's selectors put on their
 querysets. An object under a classification in force exists only for the people on its list
-(named users, directly or named by a listed organisation), its responsible classifier, the
-deciding authority's head and its secrecy officers; for everyone else it is absent from lists,
+(named users, directly or named by a listed organisation, and the administrators of a listed
+organisation who name them), its responsible classifier, the head and secrecy officers of the
+deciding authority and of its superiors (two levels up); for everyone else it is absent from lists,
 counts, searches and pages (404). Superusers are not filtered (the system administrator's
 Django admin); every other role is.
 
@@ -18,7 +19,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import Role
-from secrecy.models import Classification, KnowledgeGrant
+from secrecy.models import Authority, Classification, KnowledgeGrant
 
 IN_FORCE = (Classification.State.PROVISIONAL, Classification.State.ACTIVE)
 
@@ -28,16 +29,34 @@ def _bypasses(user) -> bool:
 
 
 def knows_q(user) -> Q:
-    """On a ``Classification`` queryset: the decisions ``user`` may know of."""
+    """On a ``Classification`` queryset: the decisions ``user`` may know of.
+
+    Written with uncorrelated ``IN (subquery)`` terms (the user's grants, the authorities the
+    user acts for) so that PostgreSQL computes each once per query as a hashed set instead of
+    probing it per classified row."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    knows = Q(classifier_id=user.pk) | Q(authority__head_id=user.pk)
+    office = Q(head_id=user.pk)
     if user.organisation_id and user.has_role(Role.SECRECY_OFFICER.value):
-        knows |= Q(authority__organisation_id=user.organisation_id)
-    grants = KnowledgeGrant.objects.filter(
-        classification_id=OuterRef("pk"), user_id=user.pk, revoked_at__isnull=True, is_pending=False
+        office |= Q(organisation_id=user.organisation_id)
+    own = Authority.objects.filter(office).values("pk")
+    # The deciding authority and its superiors, who may change or declassify it (S4 — SECRECY
+    # §20–§22), two levels up.
+    acting_for = Authority.objects.filter(
+        Q(pk__in=own) | Q(superior_id__in=own) | Q(superior__superior_id__in=own)
+    ).values("pk")
+    granted = KnowledgeGrant.objects.filter(user_id=user.pk, revoked_at__isnull=True, is_pending=False).values(
+        "classification_id"
     )
-    return knows | Q(Exists(grants))
+    knows = Q(classifier_id=user.pk) | Q(authority_id__in=acting_for) | Q(pk__in=granted)
+    if user.organisation_id and (user.has_role(Role.UNIT_ADMIN.value) or user.has_role(Role.SECRECY_OFFICER.value)):
+        # A listed organisation names its people (SECRETS-LAW §16(2)): its administrators and
+        # secrecy officers know of the decision.
+        listed = KnowledgeGrant.objects.filter(
+            organisation_id=user.organisation_id, revoked_at__isnull=True, is_pending=False
+        ).values("classification_id")
+        knows |= Q(pk__in=listed)
+    return knows
 
 
 def hidden_from(user, model: type[Model]) -> QuerySet[Classification]:

@@ -435,7 +435,7 @@ def _tell_granted(grant: KnowledgeGrant) -> None:
         recipients=recipients,
         title=_("You are on the need-to-know list of “%(name)s” (%(mark)s)")
         % {"name": classification.name, "mark": classification.mark},
-        link=_link(classification),
+        link=_link(classification) if grant.user_id else reverse("secrecy:organisation_grants"),
     )
 
 

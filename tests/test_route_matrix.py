@@ -407,7 +407,114 @@ def _library_expert_kwargs(*names: str):
     return sample
 
 
+def _secrecy(objects, user):
+    """A classification decision in force whose authority the user heads (so they know of it
+    and may take every decision on it), with a pending entry and an entry naming the user's
+    organisation on its list, an open objection, a requested secrecy review and a filing to
+    make; and a suspected leak the user reported in their own organisation."""
+    from accounts.tests.factories import OrganisationFactory
+    from secrecy.tests.factories import (
+        AuthorityFactory,
+        ClassificationFactory,
+        DisputeFactory,
+        FilingFactory,
+        KnowledgeGrantFactory,
+        LeakReportFactory,
+        SecrecyReviewFactory,
+    )
+
+    authority = AuthorityFactory(head=user) if user is not None else AuthorityFactory()
+    classification = ClassificationFactory(authority=authority)
+    organisation = user.organisation if user is not None else OrganisationFactory()
+    pending = KnowledgeGrantFactory(classification=classification, is_pending=True)
+    entry = KnowledgeGrantFactory(classification=classification, user=None, organisation=organisation)
+    leak = LeakReportFactory(organisation=organisation, **({"reported_by": user} if user is not None else {}))
+    return {
+        "pk": classification.pk,
+        "grant_pk": pending.pk,
+        "entry_pk": entry.pk,
+        "dispute_pk": DisputeFactory(classification=classification).pk,
+        "review_pk": SecrecyReviewFactory(classification=classification).pk,
+        "filing_pk": FilingFactory(classification=classification).pk,
+        "leak_pk": leak.pk,
+    }
+
+
+def _secrecy_kwargs(**names):
+    def sample(objects, user):
+        values = _secrecy(objects, user)
+        return {name: values[key] for name, key in names.items()}
+
+    return sample
+
+
+def _tech_report(objects, user):
+    """A confirmed public report with its full text and a confirmed delayed one with the
+    user's own full-text request, of a project led by the user (applicant), of their unit
+    (unit administrator) or managed by their agency."""
+    from django.utils import timezone
+
+    from projects.models import Project
+    from reports.models import AccessRequest
+    from reports.rules import Access, DelayReason
+    from reports.tests.factories import TechReportFactory, pdf_upload
+
+    project = Project.objects.get(pk=_project(objects, user)["pk"])
+    public = TechReportFactory(project=project)
+    public.file.save("matrix.pdf", pdf_upload(), save=True)
+    delayed = TechReportFactory(
+        project=project,
+        access=Access.DELAYED,
+        delay_reason=DelayReason.PAPER,
+        release_on=timezone.localdate() + dt.timedelta(days=180),
+        released_at=None,
+        release_basis="",
+    )
+    request = AccessRequest.objects.create(report=delayed, requester=user or project.leader, purpose="矩阵测试")
+    return {"pk": public.pk, "project_pk": project.pk, "action": "file", "request_pk": request.pk}
+
+
+def _tech_report_kwargs(**names):
+    def sample(objects, user):
+        values = _tech_report(objects, user)
+        return {name: values[key] for name, key in names.items()}
+
+    return sample
+
+
 SAMPLE_KWARGS = {
+    **{
+        f"secrecy:{name}": _secrecy_kwargs(pk="pk")
+        for name in (
+            "classification_detail",
+            "grant_add",
+            "classification_change",
+            "classification_extend",
+            "classification_declassify",
+            "provisional_report",
+            "provisional_confirm",
+            "dispute_raise",
+            "review_request",
+        )
+    },
+    "secrecy:grant_approve": _secrecy_kwargs(pk="pk", grant_pk="grant_pk"),
+    "secrecy:grant_revoke": _secrecy_kwargs(pk="pk", grant_pk="grant_pk"),
+    "secrecy:dispute_decide": _secrecy_kwargs(pk="pk", dispute_pk="dispute_pk"),
+    "secrecy:review_decide": _secrecy_kwargs(pk="pk", review_pk="review_pk"),
+    "secrecy:grant_name_person": _secrecy_kwargs(grant_pk="entry_pk"),
+    "secrecy:filing_submit": _secrecy_kwargs(pk="filing_pk"),
+    **{f"secrecy:leak_{name}": _secrecy_kwargs(pk="leak_pk") for name in ("detail", "act", "escalate")},
+    **{
+        f"api:classification-{name}": _secrecy_kwargs(pk="pk")
+        for name in ("detail", "change", "extend", "declassify", "dispute")
+    },
+    **{
+        f"api:knowledge-grant-{name}": _secrecy_kwargs(pk="grant_pk")
+        for name in ("detail", "approve", "revoke", "name-person")
+    },
+    **{f"api:secrecy-filing-{name}": _secrecy_kwargs(pk="filing_pk") for name in ("detail", "file")},
+    **{f"api:secrecy-review-{name}": _secrecy_kwargs(pk="review_pk") for name in ("detail", "decide")},
+    **{f"api:leak-report-{name}": _secrecy_kwargs(pk="leak_pk") for name in ("detail", "act", "escalate")},
     **{
         f"reviews:expert_{name}": _library_expert_kwargs()
         for name in ("detail", "edit", "disciplines", "conflict_add", "collaboration_add", "availability_add")
@@ -539,6 +646,33 @@ SAMPLE_KWARGS = {
     "api:assignment-detail": _review_assignment_kwargs("assignment"),
     "api:assignment-declare": _review_assignment_kwargs("assignment"),
     "api:assignment-submit": _review_assignment_kwargs("assignment"),
+    **{
+        f"reports:{name}": _tech_report_kwargs(pk="pk")
+        for name in ("public_detail", "full_text", "cover", "access_request", "report_detail", "report_edit")
+    },
+    **{
+        f"reports:{name}": _tech_report_kwargs(project_pk="project_pk")
+        for name in ("project_reports", "report_new", "plan_add")
+    },
+    "reports:report_action": _tech_report_kwargs(pk="pk", action="action"),
+    **{
+        f"api:tech-report-{name}": _tech_report_kwargs(pk="pk")
+        for name in (
+            "detail",
+            "file",
+            "submit",
+            "confirm",
+            "return",
+            "record-publication",
+            "request-extension",
+            "decide-extension",
+        )
+    },
+    "api:public-tech-report-detail": _tech_report_kwargs(pk="pk"),
+    **{
+        f"api:report-access-request-{name}": _tech_report_kwargs(pk="request_pk")
+        for name in ("detail", "grant", "refuse")
+    },
 }
 
 # The admin site is declared for staff as a whole; its index stands for it here, and its

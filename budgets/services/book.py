@@ -318,8 +318,15 @@ def income_source_add(
     form: str = IncomeSource.Form.CASH,
     is_central_funds: bool = False,
     letter=None,
+    letter_level: str = "none",
 ) -> IncomeSource:
-    """Record another source of funds with its funder's commitment (B5 — KRD-FUNDS §22(一))."""
+    """Record another source of funds with its funder's commitment (B5 — KRD-FUNDS §22(一)). A
+    letter declared above the portal's maximum classification level is refused (S11 —
+    SECRETS-LAW §24)."""
+    if letter is not None:
+        from secrecy.services import check_attachment_level
+
+        check_attachment_level(letter_level or "none")
     version = _lock_version(version)
     require_editor(actor, version)
     _require_subject_unit(version, subject, unit)

@@ -27,6 +27,7 @@ from budgets.models import OTHER_SOURCES, BudgetVersion, EquipmentItem, ExpertPa
 from budgets.services import book
 from core.access import declare_access, roles
 from core.exceptions import RuleViolation, StateConflict
+from projects.models import Attachment
 
 SOURCES = ("central", "local_government", "own", "other_channel")
 BUDGET_READERS = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
@@ -95,6 +96,7 @@ def version_context(request, version: BudgetVersion, **extra) -> dict:
         "is_applicant": budget.proposal.applicant_id == request.user.pk,
         "income_sources": [(source.value, source.label) for source in OTHER_SOURCES],
         "income_forms": IncomeSource.Form.choices,
+        "letter_levels": Attachment.LEVEL_CHOICES,
         "answer_form": ReviewAnswerForm(),
         "adjustment": getattr(version, "adjustment", None) if version.kind == BudgetVersion.Kind.ADJUSTMENT else None,
     }

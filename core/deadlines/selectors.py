@@ -1,10 +1,12 @@
-"""Which obligations a user may see."""
+"""Which obligations a user may see: never one of an object hidden from the user by a
+classification (S6 — SECRETS-LAW §16; the title names the object)."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
 from core.models import Obligation
+from core.selectors import known_targets
 
 
 def _own_filter(user) -> Q:
@@ -21,7 +23,7 @@ def _own_filter(user) -> Q:
 
 def obligations_own(user) -> QuerySet[Obligation]:
     """The user's own deadlines (what "我的期限" and the calendar feed show)."""
-    return Obligation.objects.filter(_own_filter(user)).select_related("content_type")
+    return known_targets(Obligation.objects.filter(_own_filter(user)).select_related("content_type"), user)
 
 
 def obligations_for_user(user) -> QuerySet[Obligation]:
@@ -30,13 +32,14 @@ def obligations_for_user(user) -> QuerySet[Obligation]:
     condition = _own_filter(user)
     if user.organisation_id and user.has_role("agency"):
         condition |= Q(managing_organisation_id=user.organisation_id)
-    return Obligation.objects.filter(condition).select_related("content_type")
+    return known_targets(Obligation.objects.filter(condition).select_related("content_type"), user)
 
 
 def obligations_overdue_managed_by(user) -> QuerySet[Obligation]:
     """Overdue obligations of the projects the user's agency manages."""
     if not user.organisation_id or not user.has_role("agency"):
         return Obligation.objects.none()
-    return Obligation.objects.filter(
+    obligations = Obligation.objects.filter(
         managing_organisation_id=user.organisation_id, state=Obligation.State.OVERDUE
     ).select_related("content_type")
+    return known_targets(obligations, user)

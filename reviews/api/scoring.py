@@ -221,7 +221,7 @@ class ReviewResultViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         items = (
-            ReviewItem.objects.filter(review_round__in=selectors.rounds_for_user(self.request.user))
+            selectors.items_for_user(self.request.user)
             .select_related("proposal", "group")
             .order_by("review_round_id", "group_id", "rank", "id")
         )

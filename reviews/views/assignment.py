@@ -42,14 +42,7 @@ class DeclarationForm(forms.Form):
 
 def _assignment_for_agency(user, pk: int) -> Assignment:
     """An assignment of a round the user manages or oversees; 404 for anything else."""
-    assignment = (
-        Assignment.objects.filter(item__review_round__in=selectors.rounds_for_user(user), pk=pk)
-        .select_related("item__review_round", "expert")
-        .first()
-    )
-    if assignment is None:
-        raise Http404
-    return assignment
+    return selectors.assignment_get_for_agency(user, pk)
 
 
 @require_http_methods(["GET"])
@@ -60,7 +53,7 @@ def round_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     review_round = selectors.round_get_for_user(request.user, pk)
     active = Q(assignments__state__in=services.ACTIVE_STATES)
     items = list(
-        ReviewItem.objects.filter(review_round=review_round)
+        selectors.items_of_round(request.user, review_round)
         .select_related("proposal__lead_unit", "project", "group")
         .annotate(active_count=Count("assignments", filter=active))
         .prefetch_related(
@@ -120,7 +113,10 @@ def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
     )
     shown = list(short)[:SHORTFALL_MESSAGES]
     titles = {
-        item.pk: str(item) for item in ReviewItem.objects.filter(pk__in=shown).select_related("proposal", "project")
+        item.pk: str(item)
+        for item in selectors.items_of_round(request.user, review_round)
+        .filter(pk__in=shown)
+        .select_related("proposal", "project")
     }
     for item_id in shown:
         messages.warning(request, f"{titles.get(item_id, item_id)}: {short[item_id]}")

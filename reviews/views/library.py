@@ -181,7 +181,7 @@ def _detail_context(request: HttpRequest, expert: Expert, **forms_given) -> dict
         "conflicts": list(expert.declared_conflicts.select_related("organisation").order_by("id")),
         "collaborations": list(expert.collaborations.order_by("-year", "id")),
         "availability": list(expert.availability.order_by("starts_on", "id")),
-        "credit_records": list(expert.credit_records.select_related("review_round").order_by("-recorded_at", "-id")),
+        "credit_records": selectors.expert_credit_records(request.user, expert),
         "may_edit": library.may_edit_library(request.user),
         "conflict_form": forms_given.get("conflict_form") or ConflictForm(),
         "collaboration_form": forms_given.get("collaboration_form") or CollaborationForm(),

@@ -89,7 +89,7 @@ def _may_run(user, review_round: ReviewRound) -> bool:
 @require_GET
 @declare_access(AGENCY_PAGES)
 def round_list(request: HttpRequest) -> HttpResponse:
-    rounds = selectors.rounds_for_user(request.user).annotate(item_count=Count("items", distinct=True))
+    rounds = selectors.rounds_for_user(request.user).annotate(item_count=selectors.item_count(request.user))
     return render(request, "reviews/round_list.html", {"rounds": rounds, "may_create": request.user.has_role("agency")})
 
 
@@ -145,7 +145,8 @@ class ExtendForm(forms.Form):
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review_round = selectors.round_get_for_user(request.user, pk)
     items = (
-        review_round.items.select_related("group", "proposal", "project")
+        selectors.items_of_round(request.user, review_round)
+        .select_related("group", "proposal", "project")
         .annotate(
             expert_count=Count("assignments", filter=~Q(assignments__state=Assignment.State.WITHDRAWN)),
             submitted_count=Count("assignments", filter=Q(assignments__state=Assignment.State.SUBMITTED)),
@@ -220,14 +221,20 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 @declare_access(AGENCY_PAGES)
 def round_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     review_round = selectors.round_get_for_user(request.user, pk)
-    return _pdf(documents.round_ranking_pdf(review_round), f"review-round-{review_round.pk}.pdf")
+    items = selectors.items_of_round(request.user, review_round)
+    return _pdf(documents.round_ranking_pdf(review_round, items=items), f"review-round-{review_round.pk}.pdf")
 
 
 @require_GET
 @declare_access(AGENCY_PAGES)
 def item_pdf(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     review_round = selectors.round_get_for_user(request.user, pk)
-    item = review_round.items.select_related("group", "proposal", "project", "review_round").filter(pk=item_pk).first()
+    item = (
+        selectors.items_of_round(request.user, review_round)
+        .select_related("group", "proposal", "project", "review_round")
+        .filter(pk=item_pk)
+        .first()
+    )
     if item is None:
         raise Http404
     # The agency and the oversight see the experts' names (hidden only from the applicants).
@@ -332,13 +339,7 @@ def assignment_materials(request: HttpRequest, pk: int) -> HttpResponse:
 @declare_access(PUBLIC)
 def round_experts(request: HttpRequest, pk: int) -> HttpResponse:
     """KRD-MGMT §26: the experts of a published round, made public (404 before)."""
-    review_round = (
-        ReviewRound.objects.select_related("special_project", "managing_agency")
-        .filter(pk=pk, state=ReviewRound.State.PUBLISHED)
-        .first()
-    )
-    if review_round is None:
-        raise Http404
+    review_round = selectors.published_round_get(request.user, pk)
     experts = (
         Expert.objects.filter(
             assignments__item__review_round=review_round, assignments__state=Assignment.State.SUBMITTED

@@ -1,6 +1,8 @@
 """The secrecy API under ``/api/v1/``: each module lists its ``ROUTES`` (viewsets) and ``PATHS``."""
 
-MODULES: tuple = ()
+from secrecy.api import classifications, grants, records
+
+MODULES = (classifications, grants, records)
 
 
 def register(router) -> list:

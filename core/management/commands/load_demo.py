@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from budgets import demo as budgets_demo
 from projects import demo as projects_demo
+from reports import demo as reports_demo
 
 
 class Command(BaseCommand):
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         users = accounts_demo.load()
         programs = projects_demo.load()
         budgets_demo.load()
+        reports_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(users)} users and {programs} special projects created.")
         )
