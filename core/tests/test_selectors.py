@@ -100,6 +100,11 @@ def test_s6_the_admin_site_leaves_classified_projects_out_for_the_admin_role(cli
     secret = ProjectFactory(title="保密项目乙")
     _obligation(secret, secret.leader, "保密项目乙的期限")
     ClassificationFactory(target=secret)
+    # A flush by an earlier transactional test may have re-created the permissions after the
+    # roles were ensured; make the admin role's model permissions current.
+    from accounts.services import role_groups_ensure
+
+    role_groups_ensure()
     client.force_login(UserFactory(roles=["admin"]))
 
     changelist = client.get("/admin/projects/project/").content.decode()
