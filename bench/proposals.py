@@ -41,20 +41,25 @@ def _continue_factory_sequences() -> None:
     CallFactory.reset_sequence(Call.objects.count() + 1)
 
 
+def copy_proposal(template: Proposal, rows: int) -> None:
+    """Copies of one proposal as received, made in SQL (a data generator, not the service)."""
+    columns = [f.column for f in Proposal._meta.concrete_fields if f.column not in ("id", "pre_proposal_id")]
+    selected = ", ".join("'received'" if c == "state" else "'副本 ' || n" if c == "title" else c for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO projects_proposal ({', '.join(columns)}) "  # noqa: S608 - column names from the model
+            f"SELECT {selected} FROM projects_proposal, generate_series(1, %s) AS n WHERE id = %s",
+            [rows, template.pk],
+        )
+
+
 def agency_list(median_seconds, report) -> None:
     _continue_factory_sequences()
     call = open_call()
     agency = UserFactory(organisation=call.special_project.managing_agency, roles=["agency"])
     template = complete_proposal(call)
+    copy_proposal(template, LIST_ROWS)
     with connection.cursor() as cursor:
-        # Copies of one received proposal, made in SQL (a data generator, not the service).
-        columns = [f.column for f in Proposal._meta.concrete_fields if f.column not in ("id", "pre_proposal_id")]
-        selected = ", ".join("'received'" if c == "state" else "'副本 ' || n" if c == "title" else c for c in columns)
-        cursor.execute(
-            f"INSERT INTO projects_proposal ({', '.join(columns)}) "  # noqa: S608 - column names from the model
-            f"SELECT {selected} FROM projects_proposal, generate_series(1, %s) AS n WHERE id = %s",
-            [LIST_ROWS, template.pk],
-        )
         cursor.execute("ANALYZE projects_proposal")
     client = Client()
     client.force_login(agency)

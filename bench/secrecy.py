@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.models import Organisation
 from accounts.tests.factories import OrganisationFactory, UserFactory
-from bench.proposals import _continue_factory_sequences
+from bench.proposals import _continue_factory_sequences, copy_proposal
 from projects import selectors as project_selectors
 from projects.models import Proposal
 from projects.tests.builders import complete_proposal, open_call
@@ -23,18 +23,6 @@ from secrecy.rules import Tier
 
 CLASSIFIED = 100_000
 ON_THE_LIST = 1_000
-
-
-def _copies(template: Proposal, rows: int) -> None:
-    """Copies of one received proposal, made in SQL (a data generator, not the service)."""
-    columns = [f.column for f in Proposal._meta.concrete_fields if f.column not in ("id", "pre_proposal_id")]
-    selected = ", ".join("'received'" if c == "state" else "'副本 ' || n" if c == "title" else c for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO projects_proposal ({', '.join(columns)}) "  # noqa: S608 - column names from the model
-            f"SELECT {selected} FROM projects_proposal, generate_series(1, %s) AS n WHERE id = %s",
-            [rows, template.pk],
-        )
 
 
 def _classify_all(call, authority: Authority, classifier) -> None:
@@ -95,7 +83,7 @@ def need_to_know_list(median_seconds, report) -> None:
     on_none = UserFactory(organisation=agency_org, roles=["agency"])
 
     started = time.perf_counter()
-    _copies(template, CLASSIFIED - 1)
+    copy_proposal(template, CLASSIFIED - 1)
     plain_client = Client()
     plain_client.force_login(on_none)
     plain_samples, plain_queries = _page(plain_client, "/proposals/")

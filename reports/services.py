@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -461,12 +460,7 @@ def report_confirm(*, actor, report: TechReport, release_on: dt.date | None = No
 def _plan_done(report: TechReport, *, actor) -> None:
     if report.plan_item_id is None:
         return
-    for obligation in Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(PlanItem),
-        object_id=str(report.plan_item_id),
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
-        deadlines.obligation_complete(obligation=obligation, actor=actor)
+    deadlines.obligations_complete(target=report.plan_item, actor=actor)
 
 
 def access_code(report: TechReport) -> str:
@@ -490,34 +484,19 @@ def _tell(report: TechReport, title: str, body: str = "") -> None:
 
 
 def _release_obligation(report: TechReport) -> Obligation | None:
-    return Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(TechReport),
-        object_id=str(report.pk),
-        kind=RELEASE_KIND,
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ).first()
-
-
-def _release_moment(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=deadlines.local_timezone())
+    return deadlines.obligations_open(report, kinds=[RELEASE_KIND]).first()
 
 
 def _schedule_release(report: TechReport) -> None:
-    existing = _release_obligation(report)
-    moment = _release_moment(report.release_on)
-    if existing is not None:
-        if existing.due_at != moment:
-            deadlines.obligation_move(obligation=existing, due_at=moment, reason=_("Release date changed"))
-        return
+    """T7 — the timer that releases the report at the start of its release date."""
     with translation.override(settings.LANGUAGE_CODE):
-        deadlines.obligation_create(
+        deadlines.timer_set(
             target=report,
             kind=RELEASE_KIND,
-            period=str(report.pk),
-            due_at=moment,
+            due_at=dt.datetime.combine(report.release_on, dt.time(0, 0), tzinfo=deadlines.local_timezone()),
             title=_("Tech report %(number)s becomes public") % {"number": report.number},
-            reminder_days=(),
             link=_link(report),
+            move_reason=_("Release date changed"),
         )
 
 

@@ -23,7 +23,6 @@ from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
-from core.models import Obligation
 from core.notifications import notify
 from secrecy import rules
 from secrecy.models import Authority, Classification, Dispute, Filing, KnowledgeGrant, LeakReport, SecrecyReview
@@ -249,31 +248,18 @@ def classify(
 
 def _schedule_expiry(classification: Classification) -> None:
     """The timer that declassifies on the last day (SECRETS-LAW §19): due at the start of the
-    day the period ends."""
+    day the period ends; none for a period that ends on a condition."""
     expiry = classification.expires_on
-    existing = Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(Classification),
-        object_id=str(classification.pk),
-        kind=EXPIRY_KIND,
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ).first()
-    if expiry is None:
-        if existing is not None:
-            deadlines.obligation_waive(obligation=existing, reason=_("No fixed period any more"))
-        return
-    moment = dt.datetime.combine(expiry, dt.time(0, 0), tzinfo=deadlines.local_timezone())
-    if existing is not None:
-        if existing.due_at != moment:
-            deadlines.obligation_move(obligation=existing, due_at=moment, reason=_("Period changed"))
-        return
-    deadlines.obligation_create(
+    deadlines.timer_set(
         target=classification,
         kind=EXPIRY_KIND,
-        period=str(classification.pk),
-        due_at=moment,
+        due_at=None
+        if expiry is None
+        else dt.datetime.combine(expiry, dt.time(0, 0), tzinfo=deadlines.local_timezone()),
         title=_("“%(name)s” is declassified at the end of its period") % {"name": classification.name},
-        reminder_days=(),
         link=_link(classification),
+        move_reason=_("Period changed"),
+        waive_reason=_("No fixed period any more"),
     )
 
 
@@ -342,12 +328,7 @@ def filing_submit(*, actor, filing: Filing) -> Filing:
     filing.filed_at = timezone.now()
     filing.filed_by = actor
     filing.save(update_fields=["filed_at", "filed_by"])
-    for obligation in Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(Filing),
-        object_id=str(filing.pk),
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
-        deadlines.obligation_complete(obligation=obligation, actor=actor)
+    deadlines.obligations_complete(target=filing, actor=actor)
     audit.record(
         actor=actor,
         action="secrecy_filing.file",
@@ -656,11 +637,7 @@ def _declassify(classification: Classification, *, ending: str, actor=None, reas
         rule="S4",
         changes={"state": [before, classification.state], "ending": [None, ending], "reason": [None, reason]},
     )
-    for obligation in Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(Classification),
-        object_id=str(classification.pk),
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ).exclude(kind=EXPIRY_KIND if actor is None else ""):
+    for obligation in deadlines.obligations_open(classification).exclude(kind=EXPIRY_KIND if actor is None else ""):
         deadlines.obligation_waive(obligation=obligation, reason=_("Declassified"), actor=actor)
     _file(classification, Filing.Event.DECLASSIFICATION, actor=actor)
     _tell_list(
@@ -714,14 +691,7 @@ def provisional_report(*, actor, classification: Classification) -> Classificati
         raise StateConflict(_("Only a provisional level is reported for a decision."), code="not_provisional")
     if not is_officer_of(actor, classification.authority):
         raise PermissionDenied
-    content_type = ContentType.objects.get_for_model(Classification)
-    for obligation in Obligation.objects.filter(
-        content_type=content_type,
-        object_id=str(classification.pk),
-        kind=PROVISIONAL_REPORT_KIND,
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
-        deadlines.obligation_complete(obligation=obligation, actor=actor)
+    deadlines.obligations_complete(target=classification, kinds=[PROVISIONAL_REPORT_KIND], actor=actor)
     decider = classification.authority.superior or classification.authority
     deadlines.obligation_ensure(
         target=classification,
@@ -753,13 +723,9 @@ def provisional_confirm(*, actor, classification: Classification, level: str | N
     if authority.pk != classification.authority_id:
         classification.authority = authority
     classification.save()
-    for obligation in Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(Classification),
-        object_id=str(classification.pk),
-        kind__in=[PROVISIONAL_REPORT_KIND, PROVISIONAL_DECISION_KIND],
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
-        deadlines.obligation_complete(obligation=obligation, actor=actor)
+    deadlines.obligations_complete(
+        target=classification, kinds=[PROVISIONAL_REPORT_KIND, PROVISIONAL_DECISION_KIND], actor=actor
+    )
     audit.record(
         actor=actor,
         action="classification.confirm",
@@ -1017,12 +983,7 @@ def leak_escalate(*, actor, leak: LeakReport) -> LeakReport:
     leak.state = LeakReport.State.ESCALATED
     leak.escalated_at = timezone.now()
     leak.save(update_fields=["state", "escalated_at"])
-    for obligation in Obligation.objects.filter(
-        content_type=ContentType.objects.get_for_model(LeakReport),
-        object_id=str(leak.pk),
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
-        deadlines.obligation_complete(obligation=obligation, actor=actor)
+    deadlines.obligations_complete(target=leak, actor=actor)
     audit.record(actor=actor, action="leak_report.escalate", target=leak, rule="S10")
     return leak
 

@@ -221,6 +221,51 @@ def obligation_move(
     return obligation
 
 
+def obligations_open(target: models.Model, *, kinds: Iterable[str] | None = None) -> models.QuerySet[Obligation]:
+    """The open or overdue obligations of ``target`` (only of ``kinds`` when given)."""
+    obligations = Obligation.objects.filter(
+        content_type=ContentType.objects.get_for_model(target, for_concrete_model=False),
+        object_id=str(target.pk),
+        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
+    )
+    return obligations if kinds is None else obligations.filter(kind__in=list(kinds))
+
+
+def obligations_complete(*, target: models.Model, kinds: Iterable[str] | None = None, actor=None) -> int:
+    """Complete the open or overdue obligations of ``target`` (of ``kinds``); how many."""
+    done = 0
+    for obligation in obligations_open(target, kinds=kinds):
+        obligation_complete(obligation=obligation, actor=actor)
+        done += 1
+    return done
+
+
+def timer_set(
+    *,
+    target: models.Model,
+    kind: str,
+    due_at: dt.datetime | None,
+    title: str,
+    link: str = "",
+    move_reason: str,
+    waive_reason: str = "",
+) -> Obligation | None:
+    """The one timer of ``kind`` on ``target`` (its action runs at ``due_at``): created when
+    missing, moved when the moment changed, waived when there is no moment any more."""
+    existing = obligations_open(target, kinds=[kind]).first()
+    if due_at is None:
+        if existing is not None:
+            obligation_waive(obligation=existing, reason=waive_reason)
+        return None
+    if existing is not None:
+        if existing.due_at != due_at:
+            obligation_move(obligation=existing, due_at=due_at, reason=move_reason)
+        return existing
+    return obligation_create(
+        target=target, kind=kind, period=str(target.pk), due_at=due_at, title=title, reminder_days=(), link=link
+    )
+
+
 def calendar_feed_token_for(user) -> CalendarFeedToken:
     """The user's feed token, created on first use."""
     feed, _created = CalendarFeedToken.objects.get_or_create(user=user, defaults={"token": secrets.token_urlsafe(32)})
