@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from core.deadlines.rules import add_months
+from core.findings import Finding
 
 
 def annual_report_due_date(year: int) -> dt.date:
@@ -95,16 +96,6 @@ def funding_label(*, program_code: str, project_number: str) -> str:
 
 
 # ---- Eligibility at submission (P2 — KRD-MGMT §23–§24, KRD-FUNDS §5, INTL §18) ----------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One failed eligibility check: the rule, a code, a message naming the article, the item."""
-
-    rule: str
-    code: str
-    message: str
-    item: str = ""
 
 
 @dataclass(frozen=True)

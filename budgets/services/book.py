@@ -24,7 +24,9 @@ from budgets.models import (
 )
 from core import audit
 from core.exceptions import RuleViolation, StateConflict
+from core.findings import Finding
 from core.identity import normal_id
+from core.uploads import read_pdf
 
 AMOUNT_FIELDS = ("central", "local_government", "own", "other_channel", "performance_pay")
 TEXT_FIELDS = ("basis", "explanation", "change_reason")
@@ -344,11 +346,7 @@ def income_source_add(
         is_central_funds=is_central_funds,
     )
     if letter is not None:
-        from projects.services import _check_pdf
-
-        content = letter.read()
-        _check_pdf(content, letter.name)
-        letter.seek(0)
+        read_pdf(letter)
         row.letter = letter
     row.full_clean(exclude=["version", "subject", "unit", "letter"])
     row.save()
@@ -485,8 +483,6 @@ def copy_version(source: BudgetVersion, *, kind: str, actor, budget: Budget) -> 
 def submission_findings(proposal) -> list:
     """The budget's part of the checks at submission: a formal application needs a budget
     book whose checks pass, with its warnings confirmed."""
-    from projects.rules import Finding
-
     if proposal.stage != "formal":
         return []
     budget = Budget.objects.filter(proposal=proposal).select_related("working_version").first()
