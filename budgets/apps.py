@@ -7,6 +7,9 @@ class BudgetsConfig(AppConfig):
     verbose_name = _("Budgets")
 
     def ready(self) -> None:
+        from budgets import contributions
+
+        contributions.register()
         from budgets import dashboard  # noqa: F401 — registers the budget to-do items
         from core.deadlines.registry import ObligationKind, register_kind
 

@@ -7,6 +7,9 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Sci-tech reports")
 
     def ready(self) -> None:
+        from reports import contributions
+
+        contributions.register()
         from core import navigation
         from core.access import PUBLIC, roles
         from core.deadlines.registry import ObligationKind, register_kind

@@ -7,6 +7,9 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Expert review")
 
     def ready(self) -> None:
+        from reviews import contributions
+
+        contributions.register()
         from core import navigation
         from core.access import roles
         from core.deadlines.registry import ObligationKind, register_kind

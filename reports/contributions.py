@@ -1,0 +1,11 @@
+"""What tech reports contribute to project establishment (``projects.extensions``)."""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    from projects import extensions
+    from reports import selectors, services
+
+    extensions.project_established.register(services.plan_ensure)
+    extensions.report_plan.register(selectors.plan_for)
