@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.models import User
 from bench.budgets import budget_page, budget_validation
 from bench.deadlines import deadline_sweep
+from bench.locks import concurrent_submit
 from bench.proposals import agency_list, submission_burst
 from bench.reports import release_sweep
 from bench.reviews import review_assignment
@@ -79,6 +80,7 @@ ALL = [
     deadline_sweep,
     agency_list,
     submission_burst,
+    concurrent_submit,
     budget_validation,
     budget_page,
     spending_import,
