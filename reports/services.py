@@ -19,6 +19,7 @@ from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock
 from core.models import Obligation
 from core.notifications import notify
 from reports import rules
@@ -58,11 +59,7 @@ def _link(report: TechReport) -> str:
 
 
 def _lock(report: TechReport) -> TechReport:
-    return (
-        TechReport.objects.select_for_update(of=("self",))
-        .select_related("project__lead_unit", "project__managing_agency", "project__leader")
-        .get(pk=report.pk)
-    )
+    return lock(TechReport, report.pk, related=("project__lead_unit", "project__managing_agency", "project__leader"))
 
 
 # ---- Who acts ------------------------------------------------------------------------------------
@@ -304,8 +301,8 @@ def _assign_number(report: TechReport) -> str:
     under a row lock so concurrent filings never share a number."""
     organisation_code = report.project.lead_unit.credit_code
     prefix = f"{organisation_code}-{_project_code(report)}"
-    NumberSequence.objects.get_or_create(prefix=prefix)
-    sequence = NumberSequence.objects.select_for_update().get(prefix=prefix)
+    row, _created = NumberSequence.objects.get_or_create(prefix=prefix)
+    sequence = lock(NumberSequence, row.pk)
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return rules.report_number(organisation_code, _project_code(report), sequence.last)
@@ -614,7 +611,7 @@ def extension_request(
 @transaction.atomic
 def extension_decide(*, actor, extension: Extension, approve: bool, note: str = "") -> Extension:
     """T7 — the agency approves (the release date moves, and so does its timer) or refuses."""
-    extension = Extension.objects.select_for_update(of=("self",)).get(pk=extension.pk)
+    extension = lock(Extension, extension.pk)
     report = _lock(extension.report)
     if not is_agency(actor, report):
         raise PermissionDenied
@@ -706,7 +703,7 @@ def access_request(*, actor, report: TechReport, purpose: str) -> AccessRequest:
 @transaction.atomic
 def access_decide(*, actor, request: AccessRequest, grant: bool, expires_on: dt.date | None = None) -> AccessRequest:
     """T6 — REPORTS §18: the agency or the filing unit authorises the full text until a date."""
-    request = AccessRequest.objects.select_for_update(of=("self",)).select_related("report__project").get(pk=request.pk)
+    request = lock(AccessRequest, request.pk, related=("report__project",))
     if not (is_agency(actor, request.report) or is_unit_admin(actor, request.report)):
         raise PermissionDenied
     if request.state != AccessRequest.State.REQUESTED:
