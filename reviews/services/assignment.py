@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.selectors import users_with_role
 from core import audit
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock
 from core.notifications import notify
 from projects.models import Person, Project, Proposal, ProposalUnit, Subject
 from reviews import rules
@@ -199,15 +200,11 @@ def may_manage(user, review_round: ReviewRound) -> bool:
 
 def lock_round(review_round: ReviewRound) -> ReviewRound:
     """The round row locked (not its call) before anything about it changes."""
-    return ReviewRound.objects.select_for_update(of=("self",)).select_related("call").get(pk=review_round.pk)
+    return lock(ReviewRound, review_round.pk, related=("call",))
 
 
 def _lock_assignment(assignment: Assignment) -> Assignment:
-    return (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("item__review_round", "item__group", "expert__user")
-        .get(pk=assignment.pk)
-    )
+    return lock(Assignment, assignment.pk, related=("item__review_round", "item__group", "expert__user"))
 
 
 def _round_link(review_round: ReviewRound) -> str:

@@ -25,6 +25,7 @@ from budgets.services import spending as table_files  # the shared CSV / Excel r
 from core import audit
 from core.exceptions import RuleViolation
 from core.identity import DISCIPLINE_CODE
+from core.locks import lock, lock_all
 from reviews.models import Availability, Collaboration, DeclaredConflict, Expert, ExpertDiscipline
 
 WRITER_ROLES = frozenset({"agency", "admin"})
@@ -66,7 +67,7 @@ def _require_writer(actor) -> None:
 
 
 def _lock(expert: Expert) -> Expert:
-    return Expert.objects.select_for_update().get(pk=expert.pk)
+    return lock(Expert, expert.pk)
 
 
 # ---- Disciplines -------------------------------------------------------------------------------
@@ -557,9 +558,7 @@ def expert_import(*, actor, uploaded_file) -> ImportResult:
         organisations = _organisations(rows)
         existing = {
             expert.id_number.upper(): expert
-            for expert in Expert.objects.select_for_update().filter(
-                id_number__in=[row.values["id_number"] for row in rows]
-            )
+            for expert in lock_all(Expert.objects.filter(id_number__in=[row.values["id_number"] for row in rows]))
         }
         for row in rows:
             fields = dict(row.values)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from core import audit
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock, lock_all
 from core.notifications import notify
 from reviews import rules
 from reviews.models import (
@@ -240,7 +241,6 @@ def round_open(*, actor, review_round: ReviewRound, now: dt.datetime | None = No
 def round_reopen(*, actor, review_round: ReviewRound, deadline: dt.datetime, now: dt.datetime | None = None):
     """The agency gives the experts more time: a later deadline, the obligations move with it."""
     from core.deadlines import services as deadlines
-    from core.models import Obligation
 
     now = now or timezone.now()
     review_round = lock_round(review_round)
@@ -251,11 +251,7 @@ def round_reopen(*, actor, review_round: ReviewRound, deadline: dt.datetime, now
     before = review_round.deadline
     review_round.deadline = deadline
     review_round.save(update_fields=["deadline"])
-    for obligation in Obligation.objects.filter(
-        kind=OBLIGATION_KIND,
-        object_id=str(review_round.pk),
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
+    for obligation in deadlines.obligations_open(review_round, kinds=[OBLIGATION_KIND]):
         deadlines.obligation_move(obligation=obligation, due_at=deadline, reason=_("Scoring reopened"), actor=actor)
     audit.record(
         actor=actor,
@@ -271,11 +267,7 @@ def round_reopen(*, actor, review_round: ReviewRound, deadline: dt.datetime, now
 
 
 def _lock_assignment(assignment: Assignment) -> Assignment:
-    return (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("item__review_round", "expert")
-        .get(pk=assignment.pk)
-    )
+    return lock(Assignment, assignment.pk, related=("item__review_round", "expert"))
 
 
 def _check_scoring(actor, assignment: Assignment, now: dt.datetime) -> ReviewRound:
@@ -373,7 +365,6 @@ def assignment_submit(*, actor, assignment: Assignment, now=None) -> Assignment:
     """The expert submits: every criterion scored and a recommendation given (V2), before the
     deadline (V4)."""
     from core.deadlines import services as deadlines
-    from core.models import Obligation
 
     now = now or timezone.now()
     assignment = _lock_assignment(assignment)
@@ -407,10 +398,12 @@ def assignment_submit(*, actor, assignment: Assignment, now=None) -> Assignment:
         .exists()
     )
     if not pending:
-        obligation = Obligation.objects.filter(
-            kind=OBLIGATION_KIND, object_id=str(review_round.pk), period=f"expert-{assignment.expert_id}"
-        ).first()
-        if obligation is not None and obligation.state in (Obligation.State.OPEN, Obligation.State.OVERDUE):
+        obligation = (
+            deadlines.obligations_open(review_round, kinds=[OBLIGATION_KIND])
+            .filter(period=f"expert-{assignment.expert_id}")
+            .first()
+        )
+        if obligation is not None:
             deadlines.obligation_complete(obligation=obligation, actor=actor, now=now)
     return assignment
 
@@ -443,13 +436,12 @@ def round_close(*, actor, review_round: ReviewRound, now: dt.datetime | None = N
     for every assignment not submitted by the deadline (V4); first-round and defense results go
     to the proposals (P3)."""
     from core.deadlines import services as deadlines
-    from core.models import Obligation
 
     now = now or timezone.now()
     review_round = lock_round(review_round)
     _require_agency(actor, review_round)
     _require_state(review_round, ReviewRound.State.OPEN, message=_("Only an open round can be closed."))
-    items = list(ReviewItem.objects.select_for_update(of=("self",)).filter(review_round=review_round).order_by("pk"))
+    items = lock_all(ReviewItem.objects.filter(review_round=review_round))
     totals = item_totals(review_round, items)
     by_group: dict[int | None, dict[int, Decimal | None]] = defaultdict(dict)
     for item in items:
@@ -484,11 +476,7 @@ def round_close(*, actor, review_round: ReviewRound, now: dt.datetime | None = N
             )
             for assignment in late
         )
-    for obligation in Obligation.objects.filter(
-        kind=OBLIGATION_KIND,
-        object_id=str(review_round.pk),
-        state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-    ):
+    for obligation in deadlines.obligations_open(review_round, kinds=[OBLIGATION_KIND]):
         deadlines.obligation_waive(obligation=obligation, reason=_("The round is closed."), actor=actor, now=now)
 
     review_round.state = ReviewRound.State.CLOSED
