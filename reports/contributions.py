@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from projects import extensions
+from reports import selectors, services
+
 
 def register() -> None:
-    from projects import extensions
-    from reports import selectors, services
-
     extensions.project_established.register(services.plan_ensure)
     extensions.report_plan.register(selectors.plan_for)

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Organisation
+from projects.models import Program, Subject
 from reports import rules, selectors
 from reports.models import TechReport
 from reports.rules import TOPICAL, Access, DelayReason, Kind
@@ -85,8 +86,6 @@ class ManagedReportFilter(ReportFilter):
 
 
 def _programs():
-    from projects.models import Program
-
     return Program.objects.order_by("code")
 
 
@@ -171,8 +170,6 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         self.fields["plan_item"].queryset = project.report_plan.order_by("due_on", "id")
-        from projects.models import Subject
-
         self.fields["subject"].queryset = (
             Subject.objects.filter(proposal_id=project.proposal_id).order_by("number")
             if project.proposal_id
@@ -244,15 +241,6 @@ class ReportForm(forms.Form):
         if data.get("file"):
             values["file"] = data["file"]
         return values
-
-    def add_violation(self, fields: dict[str, list[str]], message: str) -> None:
-        """A service's refusal: each message at its field (the attachment's level at the file),
-        the whole message above the form."""
-        for key, problems in fields.items():
-            name = "file" if key == "classification_level" else key
-            for problem in problems:
-                self.add_error(name if name in self.fields else None, problem)
-        self.add_error(None, message)
 
     @staticmethod
     def initial_for(report: TechReport) -> dict:

@@ -18,12 +18,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import Role
+from projects.selectors import projects_for_user
+from reports import policies
 from reports.models import AccessRequest, PlanItem, TechReport
 from reports.rules import Access, Kind
 from secrecy.selectors import need_to_know
 
 VIA = ("", "project", "project__proposal", "project__proposal__call", "subject")
-MANAGER_ROLES = frozenset({Role.MINISTRY.value, Role.ADMIN.value})
 PUBLISHED = Q(state=TechReport.State.CONFIRMED, access__in=[Access.PUBLIC, Access.DELAYED])
 
 
@@ -52,7 +53,7 @@ def reports_for_user(user) -> QuerySet[TechReport]:
         return public_reports(None)
     # Confirmed classified reports: need_to_know below leaves those whose list names the user.
     visible = PUBLISHED | _own_q(user) | Q(state=TechReport.State.CONFIRMED, access=Access.CLASSIFIED)
-    if user.is_superuser or user.role_codes & MANAGER_ROLES:
+    if policies.is_report_manager(user):
         visible |= ~Q(state=TechReport.State.DRAFT)
     return need_to_know(_base().filter(visible), user, via=VIA)
 
@@ -64,62 +65,21 @@ def report_get_for_user(user, pk: int) -> TechReport:
     return report
 
 
-def is_manager_of(user, report: TechReport) -> bool:
-    """T6 — the managers of REPORTS §18: the agency managing the project, the ministry."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser or user.role_codes & MANAGER_ROLES:
-        return True
-    return user.has_role(Role.AGENCY.value) and user.organisation_id == report.project.managing_agency_id
+def confirmed_report_for_user(user, pk: int) -> TechReport:
+    """A confirmed report of the depository the user may know exists (its public page)."""
+    report = reports_for_user(user).filter(pk=pk, state=TechReport.State.CONFIRMED).first()
+    if report is None:
+        raise Http404
+    return report
 
 
-def is_own(user, report: TechReport) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    project = report.project
-    return (
-        project.leader_id == user.pk
-        or report.created_by_id == user.pk
-        or (user.has_role(Role.UNIT_ADMIN.value) and user.organisation_id == project.lead_unit_id)
-    )
-
-
-def has_authorisation(user, report: TechReport, *, today: dt.date | None = None) -> bool:
-    today = today or timezone.localdate()
-    return AccessRequest.objects.filter(
-        report=report, requester_id=user.pk, state=AccessRequest.State.GRANTED, expires_on__gte=today
-    ).exists()
-
-
-def full_text_refusal(user, report: TechReport) -> str:
-    """T6 — why ``user`` may not read the full text (empty when they may). The caller has
-    already checked that the user may know the report exists."""
-    from django.utils.translation import gettext as _
-
-    if not report.file:
-        return _("The full text is not held by the portal.")
-    if not getattr(user, "is_authenticated", False):
-        return _("Log in with a registered real-name account to read full texts (REPORTS §18).")
-    if is_own(user, report) or is_manager_of(user, report):
-        return ""
-    if not getattr(user, "is_real_name_verified", False):
-        return _("Full texts are for registered real-name users (REPORTS §18).")
-    if report.is_public:
-        return ""
-    if report.access == Access.CLASSIFIED and report.state == TechReport.State.CONFIRMED:
-        return ""  # T6 with S6: whoever may know of a classified report is on its list
-    if (
-        report.access == Access.DELAYED
-        and report.state == TechReport.State.CONFIRMED
-        and has_authorisation(user, report)
-    ):
-        return ""
-    if report.access == Access.DELAYED:
-        return _(
-            "The full text of a delayed report needs an authorisation from the agency or the filing unit until %(day)s "
-            "(REPORTS §18)."
-        ) % {"day": report.release_on}
-    return _("The full text is not open to you.")
+def project_for_user(user, pk: int):
+    """A project whose reports the user manages (leader, lead unit, managing agency, ministry),
+    within need-to-know; 404 otherwise."""
+    project = projects_for_user(user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    return project
 
 
 def search(queryset: QuerySet[TechReport], text: str) -> QuerySet[TechReport]:
@@ -153,7 +113,7 @@ def statistics(user, *, today: dt.date | None = None) -> list[dict]:
     sees its projects, the ministry all), in one grouped query."""
     today = today or timezone.localdate()
     items = PlanItem.objects.all()
-    if not (user.is_superuser or user.role_codes & MANAGER_ROLES):
+    if not policies.is_report_manager(user):
         if not (user.has_role(Role.AGENCY.value) and user.organisation_id):
             return []
         items = items.filter(project__managing_agency_id=user.organisation_id)

@@ -3,20 +3,16 @@ their decision by the managing agency or the filing unit (T6 — REPORTS §18)."
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.access import authenticated, roles
 from core.api import ErrorSerializer
-from reports import services
+from reports import selectors, services
 from reports.api.serializers import AccessRequestInputSerializer, AccessRequestSerializer, ReportGrantSerializer
 from reports.models import AccessRequest
-from reports.selectors import access_requests_for_user
-from reports.views.common import confirmed_report_for_user
 
 DECIDERS = roles("agency", "unit_admin", object_scoped=True)
 ERRORS = {400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
@@ -36,7 +32,7 @@ class AccessRequestViewSet(
     queryset = AccessRequest.objects.none()
 
     def get_queryset(self):
-        return access_requests_for_user(self.request.user)
+        return selectors.access_requests_for_user(self.request.user)
 
     def _answer(self, access_request: AccessRequest, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=access_request.pk)
@@ -46,7 +42,7 @@ class AccessRequestViewSet(
     def create(self, request, *args, **kwargs):
         body = AccessRequestInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        report = confirmed_report_for_user(request.user, body.validated_data["report"])
+        report = selectors.confirmed_report_for_user(request.user, body.validated_data["report"])
         access_request = services.access_request(
             actor=request.user, report=report, purpose=body.validated_data["purpose"]
         )
@@ -54,12 +50,9 @@ class AccessRequestViewSet(
 
     def _decide(self, *, grant: bool, expires_on=None) -> Response:
         access_request = self.get_object()
-        try:
-            decided = services.access_decide(
-                actor=self.request.user, request=access_request, grant=grant, expires_on=expires_on
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        decided = services.access_decide(
+            actor=self.request.user, request=access_request, grant=grant, expires_on=expires_on
+        )
         return self._answer(decided)
 
     @extend_schema(request=ReportGrantSerializer, responses={200: AccessRequestSerializer, **ERRORS})

@@ -4,7 +4,6 @@ extensions (T3, T5, T7)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -32,7 +31,6 @@ from reports.api.serializers import (
 )
 from reports.forms import ManagedReportFilter
 from reports.models import TechReport
-from reports.views.common import project_for_user
 
 LEADER = roles("applicant", object_scoped=True)
 UNIT = roles("unit_admin", object_scoped=True)
@@ -107,11 +105,8 @@ class TechReportViewSet(
     def create(self, request, *args, **kwargs):
         body = TechReportCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        project = project_for_user(request.user, body.validated_data["project"])
-        try:
-            report = services.report_create(actor=request.user, project=project, **body.to_service(project))
-        except PermissionDenied as error:
-            raise NotFound from error
+        project = selectors.project_for_user(request.user, body.validated_data["project"])
+        report = services.report_create(actor=request.user, project=project, **body.to_service(project))
         return self._answer(report, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -123,18 +118,12 @@ class TechReportViewSet(
         body = TechReportInputSerializer(data=request.data, partial=kwargs.get("partial", False))
         body.is_valid(raise_exception=True)
         values = body.to_service(report.project)
-        try:
-            report = services.report_update(actor=request.user, report=report, **values)
-        except PermissionDenied as error:
-            raise NotFound from error
+        report = services.report_update(actor=request.user, report=report, **values)
         return self._answer(report)
 
     def _run(self, function, **arguments) -> Response:
         report = self.get_object()
-        try:
-            result = function(actor=self.request.user, report=report, **arguments)
-        except PermissionDenied as error:
-            raise NotFound from error
+        result = function(actor=self.request.user, report=report, **arguments)
         return self._answer(result if isinstance(result, TechReport) else report)
 
     @extend_schema(request=None, responses={200: TechReportDetailSerializer, **ERRORS})
@@ -193,15 +182,12 @@ class TechReportViewSet(
         extension = report.extensions.filter(pk=body.validated_data["extension"]).first()
         if extension is None:
             raise ValidationError({"extension": [_("Not an extension of this report.")]})
-        try:
-            services.extension_decide(
-                actor=request.user,
-                extension=extension,
-                approve=body.validated_data["approve"],
-                note=body.validated_data.get("note", ""),
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        services.extension_decide(
+            actor=request.user,
+            extension=extension,
+            approve=body.validated_data["approve"],
+            note=body.validated_data.get("note", ""),
+        )
         return self._answer(report)
 
 

@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reports import documents, rules, selectors, services
+from accounts.models import Organisation
+from projects.models import Subject
+from reports import documents, policies, rules, services
 from reports.forms import LEVELS
 from reports.models import AccessRequest, Extension, TechReport
 from reports.rules import Access, DelayReason, Kind
@@ -133,7 +135,7 @@ class TechReportDetailSerializer(TechReportSerializer):
     def _refusal(self, report: TechReport) -> str:
         cache = self.context.setdefault("refusals", {})
         if report.pk not in cache:
-            cache[report.pk] = selectors.full_text_refusal(self.context["request"].user, report)
+            cache[report.pk] = policies.full_text_refusal(self.context["request"].user, report)
         return cache[report.pk]
 
     def get_full_text_url(self, report: TechReport) -> str | None:
@@ -151,7 +153,7 @@ class TechReportDetailSerializer(TechReportSerializer):
     @extend_schema_field(ReportExtensionSerializer(many=True))
     def get_extensions(self, report: TechReport) -> list[dict]:
         user = self.context["request"].user
-        if not (selectors.is_own(user, report) or selectors.is_manager_of(user, report)):
+        if not (policies.is_own_report(user, report) or policies.may_manage_report(user, report)):
             return []
         return ReportExtensionSerializer(self._extensions(report), many=True).data
 
@@ -198,9 +200,6 @@ class TechReportInputSerializer(serializers.Serializer):
     def to_service(self, project) -> dict:
         """The keyword arguments of ``report_create`` / ``report_update``; ids resolved within
         the project."""
-        from accounts.models import Organisation
-        from projects.models import Subject
-
         values = {key: value for key, value in self.validated_data.items() if key != "project"}
         errors = {}
         for name in ("keywords", "authors"):

@@ -21,6 +21,9 @@ from projects.tests.factories import ProjectFactory
 from reports import services
 from reports.models import PlanItem, TechReport
 from reports.rules import Access, DelayReason, Kind
+from secrecy import services as secrecy
+from secrecy.models import Authority
+from secrecy.rules import Level, Stage, Tier
 
 PDF_PAGES = 2
 
@@ -140,9 +143,6 @@ def submitted_report(people: People, access: str = Access.PUBLIC, **overrides) -
 
 def authority():
     """A central classification authority with its head and a responsible classifier."""
-    from secrecy.models import Authority
-    from secrecy.rules import Tier
-
     organisation = OrganisationFactory(kind=Organisation.Kind.MINISTRY)
     made = Authority.objects.create(
         organisation=organisation, tier=Tier.CENTRAL, head=UserFactory(organisation=organisation)
@@ -153,9 +153,6 @@ def authority():
 
 def classify(target, *, users=()):
     """A secret classification decision on ``target`` naming ``users`` (S2, S6)."""
-    from secrecy import services as secrecy
-    from secrecy.rules import Level, Stage
-
     by = authority()
     return secrecy.classify(
         actor=by.officer,

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -313,8 +314,6 @@ def test_t3_a_release_date_one_day_past_the_maximum_is_refused_keeping_what_was_
 
 
 def test_t2_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_saved(english):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     people = project_people()
     as_user(english, people.leader)
     fake = SimpleUploadedFile("report.docx", b"PK\x03\x04 not a pdf", content_type="application/octet-stream")

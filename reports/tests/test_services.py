@@ -7,22 +7,29 @@ acceptance gate (T1, A3 — §15)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.tests.factories import UserFactory
 from core.exceptions import RuleViolation, StateConflict
 from core.models import AuditEvent, Obligation
+from projects.documents import task_book_pdf
+from projects.models import TaskBook
 from projects.tests.factories import ProjectFactory
-from reports import selectors, services
+from reports import policies, selectors, services
 from reports.models import PlanItem, TechReport
 from reports.rules import Access, DelayReason, Kind
 from reports.tests.builders import confirmed, draft, pdf_upload, people
+from secrecy.models import Authority, Classification
+from secrecy.services import classification_declassify, classify
 
 pytestmark = pytest.mark.django_db
 
@@ -136,9 +143,6 @@ def test_t4_a_classified_report_above_secret_is_refused(level):
 
 
 def test_t4_a_classified_report_needs_a_classification_and_holds_no_full_text():
-    from secrecy.models import Authority
-    from secrecy.services import classify
-
     project = ProjectFactory()
     who = people(project)
     with pytest.raises(RuleViolation) as raised:
@@ -252,8 +256,8 @@ def test_t6_a_delayed_full_text_needs_an_unexpired_authorisation():
     who = people(project)
     report = _delayed(project, who, release=dt.date(2027, 9, 1))
     reader = UserFactory(is_real_name_verified=True)
-    assert selectors.full_text_refusal(reader, report)
-    assert selectors.full_text_refusal(who["agency"], report) == ""  # manager within its remit
+    assert policies.full_text_refusal(reader, report)
+    assert policies.full_text_refusal(who["agency"], report) == ""  # manager within its remit
     with pytest.raises(RuleViolation):
         services.access_request(actor=UserFactory(is_real_name_verified=False), report=report, purpose="研究")
     request = services.access_request(actor=reader, report=report, purpose="课题调研")
@@ -262,15 +266,12 @@ def test_t6_a_delayed_full_text_needs_an_unexpired_authorisation():
     services.access_decide(
         actor=who["unit"], request=request, grant=True, expires_on=timezone.localdate() + dt.timedelta(days=30)
     )
-    assert selectors.full_text_refusal(reader, report) == ""
+    assert policies.full_text_refusal(reader, report) == ""
     with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
-        assert selectors.full_text_refusal(reader, report)
+        assert policies.full_text_refusal(reader, report)
 
 
 def test_a_classified_report_becomes_public_when_its_project_is_declassified(django_capture_on_commit_callbacks):
-    from secrecy.models import Authority, Classification
-    from secrecy.services import classification_declassify, classify
-
     project = ProjectFactory()
     who = people(project)
     officer = UserFactory(roles=["secrecy_officer"])
@@ -339,14 +340,6 @@ def test_only_the_leader_edits_and_not_after_filing():
 
 def test_t1_the_task_book_lists_the_reports_it_requires_on_its_page_and_in_its_pdf(client):
     """T1 — REPORTS §11: the task book states the type and time of each report owed."""
-    import io
-
-    from django.urls import reverse
-    from pypdf import PdfReader
-
-    from projects.documents import task_book_pdf
-    from projects.models import TaskBook
-
     project = ProjectFactory(start_date=dt.date(2027, 1, 1), end_date=dt.date(2029, 12, 31))
     book = TaskBook.objects.create(project=project, party_a=project.managing_agency, party_b=project.lead_unit)
     services.plan_ensure(project=project)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import authenticated, declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
-from reports import rules, selectors, services
+from core.exceptions import StateConflict
+from core.refusals import add_to_form, flash, flash_form_errors, refusals
+from reports import policies, rules, selectors, services
 from reports.forms import (
     AccessDecisionForm,
     ConfirmForm,
@@ -31,7 +32,7 @@ from reports.forms import (
 )
 from reports.models import TechReport
 from reports.rules import Access
-from reports.views.common import may_decide_access, project_for_user
+from secrecy.selectors import mark_of
 
 PROJECT_PAGES = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
 LEADER_PAGES = roles("applicant", object_scoped=True)
@@ -61,7 +62,7 @@ def _plan_rows(project, visible: dict[int, TechReport]) -> list[dict]:
 @require_GET
 @declare_access(PROJECT_PAGES)
 def project_reports(request: HttpRequest, project_pk: int) -> HttpResponse:
-    project = project_for_user(request.user, project_pk)
+    project = selectors.project_for_user(request.user, project_pk)
     reports = list(selectors.reports_for_user(request.user).filter(project=project).order_by("-created_at", "-id"))
     return render(
         request,
@@ -70,8 +71,8 @@ def project_reports(request: HttpRequest, project_pk: int) -> HttpResponse:
             "project": project,
             "plan": _plan_rows(project, {report.pk: report for report in reports}),
             "reports": [(report, services.access_code(report)) for report in reports],
-            "may_create": services.is_leader(request.user, project),
-            "may_plan": services.is_agency(request.user, project),
+            "may_create": policies.may_file(request.user, project),
+            "may_plan": policies.may_confirm_as_agency(request.user, project),
             "topical_form": TopicalForm(),
         },
     )
@@ -81,18 +82,17 @@ def project_reports(request: HttpRequest, project_pk: int) -> HttpResponse:
 @declare_access(roles("agency", object_scoped=True))
 def plan_add(request: HttpRequest, project_pk: int) -> HttpResponse:
     """T1 — REPORTS §10(3): the agency adds a topical report to what the project owes."""
-    project = project_for_user(request.user, project_pk)
+    project = selectors.project_for_user(request.user, project_pk)
+    if not policies.may_confirm_as_agency(request.user, project):
+        messages.error(request, _("Only the managing agency adds required reports."))
+        return redirect("reports:project_reports", project_pk=project.pk)
     form = TopicalForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the type and the due date of the topical report."))
         return redirect("reports:project_reports", project_pk=project.pk)
-    try:
+    with refusals(request) as outcome:
         item = services.plan_add_topical(actor=request.user, project=project, **form.cleaned_data)
-    except PermissionDenied:
-        messages.error(request, _("Only the managing agency adds required reports."))
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(request, _("“%(title)s” is added to the required reports.") % {"title": item.title})
     return redirect("reports:project_reports", project_pk=project.pk)
 
@@ -114,29 +114,35 @@ def _form_page(request, form: ReportForm, *, project, report: TechReport | None,
     )
 
 
+def _mark_fields(form: ReportForm, error: Exception) -> None:
+    """Beside each field it names goes each message of a refusal, however short the rule's
+    whole message (``refusals`` has put that above the form)."""
+    fields = getattr(error, "fields", None)
+    if fields:
+        add_to_form(form, ValidationError(fields))
+
+
 def _save_and_maybe_file(request, form: ReportForm, *, project, report: TechReport | None) -> HttpResponse:
     values = form.service_values()
-    try:
+    with refusals(request, form=form) as saving:
         if report is None:
             report = services.report_create(actor=request.user, project=project, **values)
         else:
             report = services.report_update(actor=request.user, report=report, **values)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except RuleViolation as error:
-        form.add_violation(error.fields, error.message)
+    if saving.refused:
+        if isinstance(saving.error, StateConflict):  # filed meanwhile: its page says what is next
+            flash(request, saving.error)
+            return redirect("reports:report_detail", pk=report.pk)
+        _mark_fields(form, saving.error)
         return _form_page(request, form, project=project, report=report, status=400)
-    except StateConflict as error:
-        messages.error(request, error.message)
-        return redirect("reports:report_detail", pk=report.pk)
     if request.POST.get("action") != "file":
         messages.success(request, _("The draft is saved."))
         return redirect("reports:report_detail", pk=report.pk)
-    try:
+    with refusals(request, form=form) as filing:
         services.report_file(actor=request.user, report=report)
-    except (RuleViolation, StateConflict) as error:
+    if filing.refused:
         # The draft is saved as typed; the form comes back with what stops the filing.
-        form.add_violation(getattr(error, "fields", {}), error.message)
+        _mark_fields(form, filing.error)
         messages.warning(request, _("The draft is saved, but it cannot be filed yet."))
         return _form_page(request, form, project=project, report=report, status=400)
     messages.success(request, _("The report is filed with your unit, which checks and submits it."))
@@ -146,8 +152,8 @@ def _save_and_maybe_file(request, form: ReportForm, *, project, report: TechRepo
 @require_http_methods(["GET", "POST"])
 @declare_access(LEADER_PAGES)
 def report_new(request: HttpRequest, project_pk: int) -> HttpResponse:
-    project = project_for_user(request.user, project_pk)
-    if not services.is_leader(request.user, project):
+    project = selectors.project_for_user(request.user, project_pk)
+    if not policies.may_file(request.user, project):
         raise Http404
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, project=project)
@@ -165,7 +171,7 @@ def report_new(request: HttpRequest, project_pk: int) -> HttpResponse:
 @declare_access(LEADER_PAGES)
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get_for_user(request.user, pk)
-    if not services.is_leader(request.user, report):
+    if not policies.may_file(request.user, report):
         raise Http404
     if report.state not in services.EDITABLE:
         messages.error(request, _("A filed report is no longer edited; ask the unit to return it."))
@@ -184,32 +190,31 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, report: TechReport) -> dict:
-    from secrecy.selectors import mark_of
-
     user = request.user
     state = report.state
-    is_leader = services.is_leader(user, report)
-    is_unit = services.is_unit_admin(user, report)
-    is_agency = services.is_agency(user, report)
-    is_manager = selectors.is_manager_of(user, report)
+    is_leader = policies.may_file(user, report)
+    is_unit = policies.may_check_for_unit(user, report)
+    is_agency = policies.may_confirm_as_agency(user, report)
+    is_manager = policies.may_manage_report(user, report)
+    speaks_for_report = policies.may_speak_for_report(user, report)
     delayed_open = report.access == Access.DELAYED and state == TechReport.State.CONFIRMED and not report.released_at
     latest_release = None
     if report.access == Access.DELAYED and report.delay_reason in rules.MAX_DELAY_MONTHS:
         latest_release = rules.latest_release(report.submitted_on or timezone.localdate(), report.delay_reason)
-    deciding_access = may_decide_access(user, report)
+    deciding_access = policies.may_decide_access(user, report)
     return {
         "report": report,
         "units": list(report.units.order_by("name")),
         "access_code": services.access_code(report),
         "classification_mark": mark_of(report, report.project),
-        "refusal": selectors.full_text_refusal(user, report),
+        "refusal": policies.full_text_refusal(user, report),
         "may_edit": is_leader and state in services.EDITABLE,
         "may_submit": is_unit and state == TechReport.State.FILED,
-        "may_return": (is_unit and state == TechReport.State.FILED)
-        or (is_agency and state == TechReport.State.SUBMITTED),
+        "may_return": state in (TechReport.State.FILED, TechReport.State.SUBMITTED)
+        and policies.may_return(user, report),
         "may_confirm": is_agency and state == TechReport.State.SUBMITTED,
-        "may_publish": (is_leader or is_unit) and delayed_open,
-        "may_extend": (is_leader or is_unit) and delayed_open,
+        "may_publish": speaks_for_report and delayed_open,
+        "may_extend": speaks_for_report and delayed_open,
         "may_decide_extension": is_agency and delayed_open,
         "may_decide_access": deciding_access,
         "latest_release": latest_release,
@@ -231,7 +236,7 @@ def _detail_context(request: HttpRequest, report: TechReport) -> dict:
 @declare_access(REPORT_PAGES)
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get_for_user(request.user, pk)
-    if not (selectors.is_own(request.user, report) or selectors.is_manager_of(request.user, report)):
+    if not (policies.is_own_report(request.user, report) or policies.may_manage_report(request.user, report)):
         # A reader of the depository: its public page (a requested full text is decided here).
         return redirect("reports:public_detail", pk=report.pk)
     return render(request, "reports/report_detail.html", _detail_context(request, report))
@@ -240,10 +245,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _valid(form: forms.Form, request: HttpRequest) -> dict | None:
     if form.is_valid():
         return form.cleaned_data
-    for field, problems in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for problem in problems:
-            messages.error(request, f"{label}: {problem}" if label else problem)
+    flash_form_errors(request, form)
     return None
 
 
@@ -320,15 +322,16 @@ def _access_decision(request, report):
     return _("The full text is authorised.") if grant else _("The request is refused.")
 
 
+# Each action of the manage page with the policy that says whose it is.
 ACTIONS = {
-    "file": _file,
-    "submit": _submit,
-    "return": _return,
-    "confirm": _confirm,
-    "record-publication": _publication,
-    "request-extension": _extension,
-    "decide-extension": _extension_decision,
-    "decide-access": _access_decision,
+    "file": (_file, policies.may_file),
+    "submit": (_submit, policies.may_check_for_unit),
+    "return": (_return, policies.may_return),
+    "confirm": (_confirm, policies.may_confirm_as_agency),
+    "record-publication": (_publication, policies.may_speak_for_report),
+    "request-extension": (_extension, policies.may_speak_for_report),
+    "decide-extension": (_extension_decision, policies.may_confirm_as_agency),
+    "decide-access": (_access_decision, policies.may_decide_access),
 }
 NOT_YOURS = gettext_lazy("This action is not yours to take on this report.")
 
@@ -339,15 +342,14 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
     report = selectors.report_get_for_user(request.user, pk)
-    try:
-        success = ACTIONS[action](request, report)
-    except PermissionDenied:
+    run, may_take = ACTIONS[action]
+    if not may_take(request.user, report):
         messages.error(request, NOT_YOURS)
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-    else:
-        if success:
-            messages.success(request, success)
+        return redirect("reports:report_detail", pk=report.pk)
+    with refusals(request) as outcome:
+        success = run(request, report)
+    if not outcome.refused and success:
+        messages.success(request, success)
     return redirect("reports:report_detail", pk=report.pk)
 
 

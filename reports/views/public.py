@@ -14,17 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import PUBLIC, authenticated, declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
-from reports import documents, selectors, services
+from core.refusals import refusals
+from reports import documents, policies, selectors, services
 from reports.forms import AccessRequestForm, ReportFilter
 from reports.models import AccessRequest, TechReport
 from reports.rules import Access
-from reports.views.common import (
-    confirmed_report_for_user,
-    pdf_response,
-    reader_name,
-    record_download,
-)
+from reports.views.common import pdf_response, reader_name, record_download
 
 PAGE_SIZE = 20
 MANAGERS = roles("agency", "ministry", "admin", object_scoped=True)
@@ -60,8 +55,8 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Metadata, abstracts, the access code and how to cite (REPORTS §21); the full text when
     the reader may open it, otherwise why not — and, for a delayed report, the request form."""
     user = request.user
-    report = confirmed_report_for_user(user, pk)
-    refusal = selectors.full_text_refusal(user, report)
+    report = selectors.confirmed_report_for_user(user, pk)
+    refusal = policies.full_text_refusal(user, report)
     may_request = bool(
         refusal
         and user.is_authenticated
@@ -82,7 +77,7 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_request": may_request and pending is None,
             "pending_request": pending,
             "request_form": AccessRequestForm(),
-            "may_manage": selectors.is_own(user, report) or selectors.is_manager_of(user, report),
+            "may_manage": policies.is_own_report(user, report) or policies.may_manage_report(user, report),
         },
     )
 
@@ -91,16 +86,14 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @declare_access(authenticated(object_scoped=True))
 def access_request(request: HttpRequest, pk: int) -> HttpResponse:
     """T6 — a registered real-name user asks for the full text of a delayed report."""
-    report = confirmed_report_for_user(request.user, pk)
+    report = selectors.confirmed_report_for_user(request.user, pk)
     form = AccessRequestForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say what you need the full text for."))
         return redirect("reports:public_detail", pk=pk)
-    try:
+    with refusals(request) as outcome:
         services.access_request(actor=request.user, report=report, purpose=form.cleaned_data["purpose"])
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(request, _("Your request is sent to the agency and the filing unit."))
     return redirect("reports:public_detail", pk=pk)
 
@@ -110,7 +103,7 @@ def access_request(request: HttpRequest, pk: int) -> HttpResponse:
 def full_text(request: HttpRequest, pk: int) -> HttpResponse:
     """The stamped full text (the reader's name and the access code on every page), logged."""
     report = selectors.report_get_for_user(request.user, pk)
-    refusal = selectors.full_text_refusal(request.user, report)
+    refusal = policies.full_text_refusal(request.user, report)
     if refusal:
         messages.error(request, refusal)
         if report.state == TechReport.State.CONFIRMED:
