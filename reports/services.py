@@ -22,6 +22,7 @@ from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock
 from core.models import Obligation
 from core.notifications import notify
+from core.uploads import read_pdf
 from projects.models import Project
 from reports import policies, rules
 from reports.models import AccessRequest, Download, Extension, NumberSequence, PlanItem, TechReport
@@ -181,15 +182,18 @@ def _raise(fields: dict[str, list[str]], rule: str = "T3") -> None:
 
 
 def _check_file(report: TechReport, upload) -> None:
+    """T2 — REPORTS §12: the full text is a PDF; and, as every upload the portal serves on (a
+    public report's full text to anyone registered), at most 20 MB without scripts, launch
+    actions or embedded files (``core.uploads``); a classified one within the portal's level
+    (S11)."""
     if upload is None:
         return
     name = getattr(upload, "name", "") or ""
-    head = upload.read(5)
-    upload.seek(0)
-    if not name.lower().endswith(".pdf") or head != b"%PDF-":
+    if not name.lower().endswith(".pdf"):
         raise RuleViolation(
             "T2", _("The full text is filed as a PDF."), fields={"file": [_("Upload a PDF file.")]}, code="not_pdf"
         )
+    read_pdf(upload, field="file")
     if report.access == Access.CLASSIFIED:
         check_attachment_level(report.secret_level or rules.ALLOWED_LEVEL)
 

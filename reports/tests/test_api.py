@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -55,6 +56,22 @@ def multipart(project, **overrides) -> dict:
 
 
 # ---- Drafting and filing ----------------------------------------------------------------------------
+
+
+def test_a_full_text_with_javascript_answers_400_naming_the_file(api):
+    people = project_people()
+    scripted = SimpleUploadedFile(
+        "scripted.pdf", pdf_upload().read() + b"/AA << /O << /S /JavaScript >> >>", content_type="application/pdf"
+    )
+    data = {**multipart(people.project), "file": scripted}
+    response = as_user(api, people.leader).post(REPORTS, data, format="multipart")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["fields"]["file"] == [
+        "scripted.pdf contains scripts, launch actions or embedded files; save it again as a plain PDF."
+    ]
+    assert not TechReport.objects.exists()
 
 
 def test_t2_the_leader_creates_a_draft_in_multipart_with_its_pdf(api):

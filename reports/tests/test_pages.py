@@ -323,6 +323,21 @@ def test_t2_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_saved(english):
     assert not TechReport.objects.exists()
 
 
+def test_a_full_text_with_javascript_is_refused_at_the_file_field_keeping_what_was_typed(english):
+    people = project_people()
+    as_user(english, people.leader)
+    scripted = SimpleUploadedFile(
+        "脚本报告.pdf", pdf_upload().read() + b"/OpenAction << /S /Launch >>", content_type="application/pdf"
+    )
+    data = form_data(file=scripted, title="含脚本的最终报告")
+    response = english.post(reverse("reports:report_new", args=[people.project.pk]), data)
+    assert response.status_code == 400
+    page = text(response)
+    assert "脚本报告.pdf contains scripts, launch actions or embedded files" in page
+    assert 'data-testid="error-file"' in page and "含脚本的最终报告" in page
+    assert not TechReport.objects.exists()
+
+
 def test_t4_a_confidential_report_is_refused_when_filed(english):
     people = project_people()
     as_user(english, people.leader)

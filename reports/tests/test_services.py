@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from pypdf import PdfReader
 from accounts.tests.factories import UserFactory
 from core.exceptions import RuleViolation, StateConflict
 from core.models import AuditEvent, Obligation
+from core.uploads import MAX_ATTACHMENT_BYTES
 from projects.documents import task_book_pdf
 from projects.models import TaskBook
 from projects.tests.factories import ProjectFactory
@@ -83,6 +85,57 @@ def test_t2_only_a_pdf_is_filed():
     with pytest.raises(RuleViolation) as raised:
         draft(project, file=pdf_upload(name="report.docx"))
     assert raised.value.rule == "T2"
+
+
+def _upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def test_a_full_text_with_javascript_is_refused_naming_the_file_and_nothing_is_saved():
+    """Public full texts are served to anyone registered (T6): no scripts in them."""
+    project = ProjectFactory()
+    scripted = pdf_upload().read() + b"\n<< /S /JavaScript /JS (app.alert(1)) >>\n"
+    with pytest.raises(ValidationError) as raised:
+        draft(project, file=_upload("年度报告-脚本.pdf", scripted))
+    messages = raised.value.message_dict["file"]
+    assert messages == [
+        "年度报告-脚本.pdf contains scripts, launch actions or embedded files; save it again as a plain PDF."
+    ]
+    assert not TechReport.objects.exists()
+
+
+def test_a_full_text_that_is_not_a_pdf_inside_is_refused_and_an_edit_keeps_the_old_one():
+    project = ProjectFactory()
+    with pytest.raises(ValidationError) as raised:
+        draft(project, file=_upload("report.pdf", b"PK\x03\x04 a word file renamed"))
+    assert raised.value.message_dict["file"] == ["report.pdf is not a PDF file: only PDF attachments are accepted."]
+    assert not TechReport.objects.exists()
+    report = draft(project)
+    with pytest.raises(ValidationError):
+        services.report_update(actor=project.leader, report=report, title="改名", file=_upload("x.pdf", b"GIF89a"))
+    report.refresh_from_db()
+    assert report.title != "改名"
+    with report.file.open("rb") as stored:
+        assert stored.read(5) == b"%PDF-"
+
+
+def test_a_full_text_just_over_20_mb_is_refused_and_one_of_20_mb_is_accepted():
+    project = ProjectFactory()
+    head = b"%PDF-1.7\n"
+    with pytest.raises(ValidationError) as raised:
+        draft(project, file=_upload("big.pdf", head + b"0" * (MAX_ATTACHMENT_BYTES + 1 - len(head))))
+    assert raised.value.message_dict["file"] == ["big.pdf is larger than 20 MB."]
+    assert not TechReport.objects.exists()
+    report = draft(project, file=_upload("limit.pdf", head + b"0" * (MAX_ATTACHMENT_BYTES - len(head))))
+    assert report.file.size == MAX_ATTACHMENT_BYTES
+
+
+def test_a_normal_pdf_full_text_is_accepted_whole():
+    project = ProjectFactory()
+    content = pdf_upload().read()
+    report = draft(project, file=_upload("final.pdf", content))
+    with report.file.open("rb") as stored:
+        assert stored.read() == content
 
 
 def test_t2_numbers_are_unit_project_and_sequence():
