@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from projects import extensions
+from reviews.services import scoring
+
 
 def register() -> None:
-    from projects import extensions
-    from reviews.services import scoring
-
     extensions.review_opinions.register(scoring.opinions_for_applicant)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.pdf import render_pdf
 from core.selectors import carrier_mark
+from projects.selectors import known_subjects
 from reviews.models import Assignment, ReviewItem, ReviewRound
 from reviews.services import scoring
 
@@ -83,8 +84,6 @@ def materials_pdf(assignment: Assignment) -> bytes:
     mark = _("Reviewer: %(name)s") % {"name": assignment.expert.name}
     subjects = []
     if item.proposal is not None:
-        from projects.selectors import known_subjects
-
         # S6: a subject classified on its own is left out unless the expert is on its list.
         subjects = list(
             known_subjects(

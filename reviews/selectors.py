@@ -12,6 +12,7 @@ from django.http import Http404
 
 from core.selectors import known, through
 from projects.selectors import CALL_VIA, PROJECT_VIA, PROPOSAL_VIA
+from reviews import policies
 from reviews.models import Assignment, Expert, ReviewItem, ReviewRound
 
 ROUND_VIA = (*through("call", CALL_VIA), *through("project", PROJECT_VIA))
@@ -22,15 +23,11 @@ NEED_TO_KNOW_VIA = {
     Assignment: (*through("item", ITEM_VIA), *through("item__review_round", ROUND_VIA)),
 }
 
-OVERSIGHT_ROLES = frozenset({"ministry", "admin"})
-
 
 def experts_for_user(user) -> QuerySet[Expert]:
     """The expert library: for agencies, the ministry and administrators."""
     experts = Expert.objects.select_related("organisation", "user")
-    if not user.is_authenticated:
-        return experts.none()
-    if user.is_superuser or user.role_codes & OVERSIGHT_ROLES or user.has_role("agency"):
+    if policies.may_read_library(user):
         return experts
     return experts.none()
 
@@ -63,7 +60,7 @@ def rounds_for_user(user) -> QuerySet[ReviewRound]:
     if not user.is_authenticated:
         return rounds.none()
     rounds = known(rounds, user, via=ROUND_VIA)
-    if user.is_superuser or user.role_codes & OVERSIGHT_ROLES:
+    if policies.oversees_reviews(user):
         return rounds
     if user.has_role("agency") and user.organisation_id:
         return rounds.filter(managing_agency_id=user.organisation_id)

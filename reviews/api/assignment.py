@@ -3,11 +3,9 @@ conflicts (V1); and ``round_assign_response`` for ``review-rounds/{id}/assign/``
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.access import roles
@@ -15,6 +13,7 @@ from core.api import ErrorSerializer
 from reviews import selectors
 from reviews.models import Assignment
 from reviews.services import assignment as services
+from reviews.services import scoring
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -58,15 +57,12 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
         assignment = self.get_object()
         body = DeclarationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.assignment_declare(
-                actor=request.user,
-                assignment=assignment,
-                has_conflict=body.validated_data["has_conflict"],
-                conflict_note=body.validated_data.get("note", ""),
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        services.assignment_declare(
+            actor=request.user,
+            assignment=assignment,
+            has_conflict=body.validated_data["has_conflict"],
+            conflict_note=body.validated_data.get("note", ""),
+        )
         return Response(AssignmentSerializer(self.get_queryset().get(pk=assignment.pk)).data)
 
     @extend_schema(
@@ -77,13 +73,8 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     def submit(self, request, pk=None):
         """Submit the scores saved through ``assignment-scores/{id}/scores/`` (every criterion
         and a recommendation are required)."""
-        from reviews.services import scoring
-
         assignment = self.get_object()
-        try:
-            scoring.assignment_submit(actor=request.user, assignment=assignment)
-        except PermissionDenied as error:
-            raise NotFound from error
+        scoring.assignment_submit(actor=request.user, assignment=assignment)
         return Response(AssignmentSerializer(self.get_queryset().get(pk=assignment.pk)).data)
 
 
@@ -102,10 +93,7 @@ def round_assign_response(*, request, review_round) -> Response:
     (access: ``roles("agency", object_scoped=True)``; ``review_round`` through
     ``selectors.rounds_for_user``): runs the assignment and answers the state, the number of
     active assignments and the items under the minimum with the reason (item id → reason)."""
-    try:
-        short = services.round_assign(actor=request.user, review_round=review_round)
-    except PermissionDenied as error:
-        raise NotFound from error
+    short = services.round_assign(actor=request.user, review_round=review_round)
     count = Assignment.objects.filter(item__review_round_id=review_round.pk, state__in=services.ACTIVE_STATES).count()
     return Response(
         {"state": "assigned", "assignments": count, "short": {str(item): reason for item, reason in short.items()}}

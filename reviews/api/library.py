@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -129,10 +127,7 @@ class ExpertViewSet(
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         disciplines = fields.pop("disciplines", None)
-        try:
-            return library.expert_save(actor=request.user, expert=expert, disciplines=disciplines, **fields)
-        except PermissionDenied as error:
-            raise NotFound from error
+        return library.expert_save(actor=request.user, expert=expert, disciplines=disciplines, **fields)
 
     @extend_schema(request=ExpertInputSerializer, responses={201: ExpertSerializer, 400: ErrorSerializer})
     def create(self, request, *args, **kwargs):
@@ -162,10 +157,7 @@ class ExpertViewSet(
     def import_file(self, request):
         data = ExpertImportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = library.expert_import(actor=request.user, uploaded_file=data.validated_data["file"])
-        except PermissionDenied as error:
-            raise NotFound from error
+        result = library.expert_import(actor=request.user, uploaded_file=data.validated_data["file"])
         if result.is_refused:
             raise library.ExpertImportRefused(result)
         return Response(ExpertImportResultSerializer(result).data, status=status.HTTP_201_CREATED)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -17,9 +15,10 @@ from rest_framework.response import Response
 
 from core.access import roles
 from core.api import ErrorSerializer
-from core.exceptions import StateConflict
+from projects.selectors import calls_for_user, projects_for_user
 from reviews import selectors
 from reviews.models import Assignment, Criterion, ReviewItem, ReviewRound, Score
+from reviews.services import assignment as assignment_services
 from reviews.services import scoring
 
 AGENCY_READERS = roles("agency", "ministry", "admin", object_scoped=True)
@@ -88,54 +87,38 @@ class ReviewRoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
     @extend_schema(responses={201: ReviewRoundSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     def create(self, request, *args, **kwargs):
-        from projects.selectors import calls_for_user, projects_for_user
-
         serializer = ReviewRoundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         call, project = data.pop("call", None), data.pop("project", None)
+        if (call is None) == (project is None):
+            raise serializers.ValidationError({"call": ["A round reviews either a call or a project."]})
         if call is not None and not calls_for_user(request.user).filter(pk=call.pk).exists():
             raise NotFound
         if project is not None and not projects_for_user(request.user).filter(pk=project.pk).exists():
             raise NotFound
         criteria = [dict(row) for row in data.pop("criteria")]
-        try:
-            review_round = scoring.round_create(
-                actor=request.user,
-                call=call,
-                project=project,
-                kind=data.pop("kind"),
-                title=data.pop("title"),
-                criteria=criteria,
-                **data,
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
-        except ValueError as error:
-            raise serializers.ValidationError({"call": [str(error)]}) from error
+        review_round = scoring.round_create(
+            actor=request.user,
+            call=call,
+            project=project,
+            kind=data.pop("kind"),
+            title=data.pop("title"),
+            criteria=criteria,
+            **data,
+        )
         return self._respond(review_round, status=201)
 
     def _run(self, function):
         review_round = self.get_object()
-        try:
-            review_round = function(actor=self.request.user, review_round=review_round)
-        except PermissionDenied as error:
-            raise NotFound from error
+        review_round = function(actor=self.request.user, review_round=review_round)
         return self._respond(review_round)
 
     @extend_schema(request=None, responses={200: ReviewRoundSerializer, 404: ErrorSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        try:
-            from reviews.services import assignment
-        except ImportError:
-            assignment = None
-        function = getattr(assignment, "round_assign", None)
-        if function is None:
-            raise StateConflict(_("Assigning experts is not available yet."), code="assignment_unavailable")
-
         def run(*, actor, review_round):
-            function(actor=actor, review_round=review_round)
+            assignment_services.round_assign(actor=actor, review_round=review_round)
             return review_round
 
         return self._run(run)
@@ -182,10 +165,7 @@ class ReviewRoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     def shortlist(self, request, pk=None):
         """P3 — KRD-MGMT §28: after a closed first round, factor × planned per direction."""
         review_round = self.get_object()
-        try:
-            outcomes = scoring.round_shortlist(actor=request.user, review_round=review_round)
-        except PermissionDenied as error:
-            raise NotFound from error
+        outcomes = scoring.round_shortlist(actor=request.user, review_round=review_round)
         return Response({"directions": [dataclasses.asdict(outcome) for outcome in outcomes]})
 
 
@@ -255,6 +235,12 @@ class ScoreDraftSerializer(serializers.Serializer):
     )
     opinion = serializers.CharField(required=False, allow_blank=True)
 
+    def validate_scores(self, scores: dict) -> dict:
+        """Criterion id → score, the ids as numbers."""
+        if not all(str(key).strip().isdigit() for key in scores):
+            raise serializers.ValidationError("Keys are criterion ids.")
+        return {int(key): value for key, value in scores.items()}
+
 
 class AssignmentScoreViewSet(viewsets.GenericViewSet, mixins.RetrieveModelMixin):
     """The expert's own scores of an assignment: ``scores/`` saves a draft (criterion id →
@@ -283,30 +269,20 @@ class AssignmentScoreViewSet(viewsets.GenericViewSet, mixins.RetrieveModelMixin)
         serializer = ScoreDraftSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            scores = {int(key): value for key, value in data.get("scores", {}).items()}
-        except ValueError as error:
-            raise serializers.ValidationError({"scores": ["Keys are criterion ids."]}) from error
-        try:
-            assignment = scoring.score_save(
-                actor=request.user,
-                assignment=assignment,
-                scores=scores,
-                recommendation=data.get("recommendation", ""),
-                opinion=data.get("opinion", assignment.opinion),
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        assignment = scoring.score_save(
+            actor=request.user,
+            assignment=assignment,
+            scores=data.get("scores", {}),
+            recommendation=data.get("recommendation", ""),
+            opinion=data.get("opinion", assignment.opinion),
+        )
         return self._respond(assignment)
 
     @extend_schema(request=None, responses={200: AssignmentScoreSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         assignment = self.get_object()
-        try:
-            assignment = scoring.assignment_submit(actor=request.user, assignment=assignment)
-        except PermissionDenied as error:
-            raise NotFound from error
+        assignment = scoring.assignment_submit(actor=request.user, assignment=assignment)
         return self._respond(assignment)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +19,8 @@ from core import audit
 from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock
 from core.notifications import notify
-from projects.models import Person, Project, Proposal, ProposalUnit, Subject
-from reviews import rules
+from projects.models import CallDirection, Person, Project, Proposal, ProposalUnit, Subject
+from reviews import policies, rules
 from reviews.models import (
     Assignment,
     Availability,
@@ -183,19 +183,7 @@ def expert_facts(experts: Iterable[Expert], *, review_round: ReviewRound) -> lis
     ]
 
 
-# ---- Permission and locking --------------------------------------------------------------------
-
-
-def may_manage(user, review_round: ReviewRound) -> bool:
-    """The round's managing agency organises its experts and runs the scoring (KRD-MGMT §26:
-    专业机构); the portal administrator may act for it, as for the calls it reviews."""
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or (
-        user.has_role("agency")
-        and user.organisation_id is not None
-        and user.organisation_id == review_round.managing_agency_id
-    )
+# ---- Locking -----------------------------------------------------------------------------------
 
 
 def lock_round(review_round: ReviewRound) -> ReviewRound:
@@ -223,7 +211,7 @@ def round_items_add(*, actor, review_round: ReviewRound, proposals: Iterable[Pro
     """Put applications of the round's call under review, one group (评审组) per direction of
     the call; applications already in the round are left as they are."""
     review_round = lock_round(review_round)
-    if not may_manage(actor, review_round):
+    if not policies.may_manage_round(actor, review_round):
         raise PermissionDenied
     if review_round.state not in OPEN_FOR_ASSIGNMENT:
         raise StateConflict(_("Items can be added only before scoring opens."), code="round_not_draft")
@@ -235,8 +223,6 @@ def round_items_add(*, actor, review_round: ReviewRound, proposals: Iterable[Pro
         )
     _require_intl_eligible(review_round, proposals)
     groups = {group.direction_id: group for group in review_round.groups.select_related("direction")}
-    from projects.models import CallDirection
-
     directions = {direction.pk: direction for direction in CallDirection.objects.filter(call_id=review_round.call_id)}
     for direction_id in sorted({proposal.direction_id for proposal in proposals} - set(groups), key=lambda d: d or 0):
         direction = directions.get(direction_id)
@@ -287,8 +273,6 @@ def _require_intl_eligible(review_round: ReviewRound, proposals: list) -> None:
     supported = intl_supported(review_round, before)
     refused = [proposal for proposal in proposals if proposal.pk not in supported]
     if review_round.kind == ReviewRound.Kind.BUDGET:
-        from django.db.models import Sum
-
         requested = dict(
             Proposal.objects.filter(pk__in=[p.pk for p in proposals])
             .annotate(total=Sum("subjects__requested_funds"))
@@ -321,7 +305,7 @@ def round_panel_form(*, actor, review_round: ReviewRound) -> dict[str, int]:
     units or people (recusal as for applications), within availability and rotation. Returns
     the kinds still missing (kind → how many)."""
     review_round = lock_round(review_round)
-    if not may_manage(actor, review_round):
+    if not policies.may_manage_round(actor, review_round):
         raise PermissionDenied
     if review_round.project_id is None:
         raise StateConflict(_("A panel is formed for a project's review."), code="not_a_project_round")
@@ -414,7 +398,7 @@ def round_assign(*, actor, review_round: ReviewRound) -> dict[int, str]:
     agency made by hand); an expert who withdrew from an item is never put back on it.
     Returns the items left under the minimum, with the reason (item id → reason)."""
     review_round = lock_round(review_round)
-    if not may_manage(actor, review_round):
+    if not policies.may_manage_round(actor, review_round):
         raise PermissionDenied
     if review_round.state not in OPEN_FOR_ASSIGNMENT:
         raise StateConflict(_("Experts can be assigned only before scoring opens."), code="round_not_draft")
@@ -534,7 +518,7 @@ def assignment_swap(*, actor, assignment: Assignment, expert: Expert, reason: st
     is recused for the item or past their rotation (KRD-MGMT §26)."""
     assignment = _lock_assignment(assignment)
     review_round = assignment.item.review_round
-    if not may_manage(actor, review_round):
+    if not policies.may_manage_round(actor, review_round):
         raise PermissionDenied
     if review_round.state not in OPEN_FOR_CHANGES:
         raise StateConflict(_("The round is closed: its experts can no longer change."), code="round_closed")
@@ -638,7 +622,7 @@ def assignment_declare(*, actor, assignment: Assignment, has_conflict: bool, con
     to them. A conflict: they are withdrawn with the reason recorded, and the best eligible
     expert free of conflicts takes their place (the agency is told when nobody can)."""
     assignment = _lock_assignment(assignment)
-    if assignment.expert.user_id is None or assignment.expert.user_id != actor.pk:
+    if not policies.is_assigned_expert(actor, assignment):
         raise PermissionDenied
     review_round = assignment.item.review_round
     if review_round.state not in OPEN_FOR_CHANGES:

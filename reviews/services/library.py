@@ -26,9 +26,9 @@ from core import audit
 from core.exceptions import RuleViolation
 from core.identity import DISCIPLINE_CODE
 from core.locks import lock, lock_all
+from reviews import policies
 from reviews.models import Availability, Collaboration, DeclaredConflict, Expert, ExpertDiscipline
 
-WRITER_ROLES = frozenset({"agency", "admin"})
 MAX_REPORTED_ERRORS = 500
 MAX_ROWS = 20000
 EXPERT_FIELDS = (
@@ -51,18 +51,8 @@ EXPERT_FIELDS = (
 # ---- Who may write -----------------------------------------------------------------------------
 
 
-def may_edit_library(actor) -> bool:
-    """Agencies and administrators keep the library; the ministry only reads it."""
-    return bool(
-        actor is not None
-        and actor.is_authenticated
-        and actor.is_active
-        and (actor.is_superuser or actor.role_codes & WRITER_ROLES)
-    )
-
-
 def _require_writer(actor) -> None:
-    if not may_edit_library(actor):
+    if not policies.may_edit_library(actor):
         raise PermissionDenied
 
 
@@ -97,7 +87,7 @@ def invalid_discipline_codes(codes: Sequence[str]) -> list[str]:
     return [code for code in codes if not DISCIPLINE_CODE.match(code)]
 
 
-def _discipline_error(codes: Sequence[str]) -> str:
+def discipline_error(codes: Sequence[str]) -> str:
     return _("%(codes)s: a discipline code is written like 080, 080.10 or 520.2010 (GB/T 13745).") % {
         "codes": "、".join(codes)
     }
@@ -108,7 +98,7 @@ def _set_disciplines(*, actor, expert: Expert, codes: Sequence[str], primary: st
     primary = normalise_discipline_code(primary) if primary else (codes[0] if codes else "")
     bad = invalid_discipline_codes(codes)
     if bad:
-        raise ValidationError({"codes": [_discipline_error(bad)]})
+        raise ValidationError({"codes": [discipline_error(bad)]})
     if codes and primary not in codes:
         raise ValidationError({"primary": [_("The primary discipline must be one of the expert's disciplines.")]})
     before = list(expert.disciplines.order_by("-is_primary", "id").values_list("code", "is_primary"))
@@ -483,7 +473,7 @@ class _Reader:
             disciplines = split_discipline_codes(text)
             bad = invalid_discipline_codes(disciplines)
             if bad:
-                error(number, headers["disciplines"], _discipline_error(bad))
+                error(number, headers["disciplines"], discipline_error(bad))
             elif any(len(code) > 20 for code in disciplines):
                 error(number, headers["disciplines"], _("At most %(length)d characters.") % {"length": 20})
         return _Row(number=number, values=values, disciplines=disciplines)

@@ -16,11 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
+from accounts.selectors import users_with_role
 from core import audit
+from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock, lock_all
 from core.notifications import notify
-from reviews import rules
+from projects import services
+from reviews import policies, rules
 from reviews.models import (
     Assignment,
     Criterion,
@@ -29,7 +32,7 @@ from reviews.models import (
     ReviewRound,
     Score,
 )
-from reviews.services.assignment import lock_round, may_manage
+from reviews.services.assignment import lock_round
 
 OBLIGATION_KIND = "review_scoring"
 
@@ -52,7 +55,7 @@ ROUND_SETTINGS = frozenset(
 
 
 def _require_agency(actor, review_round: ReviewRound) -> None:
-    if not may_manage(actor, review_round):
+    if not policies.may_manage_round(actor, review_round):
         raise PermissionDenied
 
 
@@ -110,7 +113,7 @@ def round_create(
         year = timezone.localdate().year
         if special_project is None:
             raise StateConflict(_("The project belongs to no special project."), code="no_special_project")
-    if not (actor.has_role(Role.AGENCY.value) and actor.organisation_id == agency_id):
+    if not policies.may_create_round(actor, agency_id=agency_id):
         raise PermissionDenied
     if kind not in ReviewRound.Kind.values:
         raise RuleViolation("V2", _("Choose the kind of review."), fields={"kind": [_("Unknown kind.")]})
@@ -180,8 +183,6 @@ def _expert_users(review_round: ReviewRound) -> dict[int, object]:
 
 
 def _agency_users(review_round: ReviewRound):
-    from accounts.selectors import users_with_role
-
     return list(users_with_role(organisation_id=review_round.managing_agency_id, role=Role.AGENCY.value))
 
 
@@ -189,8 +190,6 @@ def _agency_users(review_round: ReviewRound):
 def round_open(*, actor, review_round: ReviewRound, now: dt.datetime | None = None) -> ReviewRound:
     """Experts assigned → open for scoring; each expert with a portal user gets an obligation
     due at the round's deadline, with reminders and escalation to the agency (V4)."""
-    from core.deadlines import services as deadlines
-
     now = now or timezone.now()
     review_round = lock_round(review_round)
     _require_agency(actor, review_round)
@@ -240,8 +239,6 @@ def round_open(*, actor, review_round: ReviewRound, now: dt.datetime | None = No
 @transaction.atomic
 def round_reopen(*, actor, review_round: ReviewRound, deadline: dt.datetime, now: dt.datetime | None = None):
     """The agency gives the experts more time: a later deadline, the obligations move with it."""
-    from core.deadlines import services as deadlines
-
     now = now or timezone.now()
     review_round = lock_round(review_round)
     _require_agency(actor, review_round)
@@ -271,7 +268,7 @@ def _lock_assignment(assignment: Assignment) -> Assignment:
 
 
 def _check_scoring(actor, assignment: Assignment, now: dt.datetime) -> ReviewRound:
-    if assignment.expert.user_id is None or assignment.expert.user_id != actor.pk:
+    if not policies.is_assigned_expert(actor, assignment):
         raise PermissionDenied
     review_round = assignment.item.review_round
     if assignment.state == Assignment.State.ASSIGNED:
@@ -364,8 +361,6 @@ def score_save(
 def assignment_submit(*, actor, assignment: Assignment, now=None) -> Assignment:
     """The expert submits: every criterion scored and a recommendation given (V2), before the
     deadline (V4)."""
-    from core.deadlines import services as deadlines
-
     now = now or timezone.now()
     assignment = _lock_assignment(assignment)
     review_round = _check_scoring(actor, assignment, now)
@@ -435,8 +430,6 @@ def round_close(*, actor, review_round: ReviewRound, now: dt.datetime | None = N
     (spread above the round's points), rank and ties within its group; a ``late`` credit record
     for every assignment not submitted by the deadline (V4); first-round and defense results go
     to the proposals (P3)."""
-    from core.deadlines import services as deadlines
-
     now = now or timezone.now()
     review_round = lock_round(review_round)
     _require_agency(actor, review_round)
@@ -495,11 +488,9 @@ def round_close(*, actor, review_round: ReviewRound, now: dt.datetime | None = N
 def _feed_proposals(actor, review_round: ReviewRound, items: list[ReviewItem]) -> None:
     if review_round.call_id is None:
         return
-    from projects import services as projects
-
     setter = {
-        ReviewRound.Kind.FIRST_ROUND: projects.first_round_score_set,
-        ReviewRound.Kind.DEFENSE: projects.defense_score_set,
+        ReviewRound.Kind.FIRST_ROUND: services.first_round_score_set,
+        ReviewRound.Kind.DEFENSE: services.defense_score_set,
     }.get(review_round.kind)
     if setter is None:
         return
@@ -539,15 +530,13 @@ def round_publish(*, actor, review_round: ReviewRound) -> ReviewRound:
 def round_shortlist(*, actor, review_round: ReviewRound, now: dt.datetime | None = None):
     """P3 — after a closed first round of a two-round call, keep factor × planned per
     direction (projects.services.shortlist_make)."""
-    from projects import services as projects
-
-    if not may_manage(actor, review_round):
+    if not policies.may_manage_round(actor, review_round):
         raise PermissionDenied
     if review_round.kind != ReviewRound.Kind.FIRST_ROUND or review_round.call_id is None:
         raise StateConflict(_("Only a first-round review of a call leads to a shortlist."), code="not_first_round")
     if review_round.state not in (ReviewRound.State.CLOSED, ReviewRound.State.PUBLISHED):
         raise StateConflict(_("Close the round before making the shortlist."), code="round_state")
-    outcomes = projects.shortlist_make(actor=actor, call=review_round.call, now=now)
+    outcomes = services.shortlist_make(actor=actor, call=review_round.call, now=now)
     with transaction.atomic():
         audit.record(
             actor=actor,

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -15,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
-from reviews import selectors
+from core.refusals import refusals
+from reviews import policies, selectors
 from reviews.models import Assignment, Expert, ReviewItem
 from reviews.services import assignment as services
 
@@ -74,6 +73,7 @@ def round_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     sections = [(group, by_group.get(group.pk, [])) for group in groups]
     if None in by_group:
         sections.append((None, by_group[None]))
+    may_manage = policies.may_manage_round(request.user, review_round)
     return render(
         request,
         "reviews/assignment_round.html",
@@ -82,11 +82,9 @@ def round_assignment(request: HttpRequest, pk: int) -> HttpResponse:
             "sections": sections,
             "short_count": sum(1 for item in items if item.is_short),
             "item_count": len(items),
-            "may_manage": services.may_manage(request.user, review_round),
-            "may_assign": services.may_manage(request.user, review_round)
-            and review_round.state in services.OPEN_FOR_ASSIGNMENT,
-            "may_swap": services.may_manage(request.user, review_round)
-            and review_round.state in services.OPEN_FOR_CHANGES,
+            "may_manage": may_manage,
+            "may_assign": may_manage and review_round.state in services.OPEN_FOR_ASSIGNMENT,
+            "may_swap": may_manage and review_round.state in services.OPEN_FOR_CHANGES,
             "swap_form": SwapForm(),
         },
     )
@@ -96,12 +94,9 @@ def round_assignment(request: HttpRequest, pk: int) -> HttpResponse:
 @declare_access(roles("agency", object_scoped=True))
 def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
     review_round = selectors.round_get_for_user(request.user, pk)
-    try:
+    with refusals(request) as outcome:
         short = services.round_assign(actor=request.user, review_round=review_round)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
+    if outcome.refused:
         return redirect("reviews:round_assignment", pk=pk)
     if not short:
         messages.success(request, _("Experts are assigned: every application has at least the minimum."))
@@ -140,15 +135,11 @@ def assignment_swap(request: HttpRequest, pk: int) -> HttpResponse:
     if expert is None:
         messages.error(request, _("No expert of the library has this ID number."))
         return redirect("reviews:round_assignment", pk=round_pk)
-    try:
+    with refusals(request) as outcome:
         services.assignment_swap(
             actor=request.user, assignment=assignment, expert=expert, reason=form.cleaned_data["reason"]
         )
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(
             request,
             _("%(old)s is replaced by %(new)s.") % {"old": assignment.expert, "new": expert},
@@ -164,18 +155,14 @@ def assignment_declare(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeclarationForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with refusals(request) as outcome:
                 services.assignment_declare(
                     actor=request.user,
                     assignment=assignment,
                     has_conflict=form.cleaned_data["has_conflict"],
                     conflict_note=form.cleaned_data["note"],
                 )
-            except PermissionDenied as error:
-                raise Http404 from error
-            except (RuleViolation, StateConflict) as error:
-                messages.error(request, error.message)
-            else:
+            if not outcome.refused:
                 messages.success(
                     request,
                     _("You have withdrawn from this application; another expert will review it.")

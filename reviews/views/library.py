@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Organisation
 from core.access import declare_access, roles
-from reviews import selectors
+from core.refusals import flash_form_errors, refusals
+from reviews import policies, selectors
 from reviews.models import Collaboration, Expert, ExpertDiscipline
 from reviews.services import library
 
@@ -63,7 +64,7 @@ class ExpertForm(forms.Form):
         codes = library.split_discipline_codes(self.cleaned_data["disciplines"])
         bad = library.invalid_discipline_codes(codes)
         if bad:
-            raise ValidationError(library._discipline_error(bad))
+            raise ValidationError(library.discipline_error(bad))
         return codes
 
     def service_fields(self) -> dict:
@@ -158,22 +159,6 @@ def _disciplines_prefetch() -> Prefetch:
     return Prefetch("disciplines", queryset=ExpertDiscipline.objects.order_by("-is_primary", "code"))
 
 
-def _form_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for key, problems in error.message_dict.items():
-            for problem in problems:
-                form.add_error(key if key in form.fields else None, problem)
-    else:
-        for problem in error.messages:
-            form.add_error(None, problem)
-
-
-def _flash_errors(request: HttpRequest, form: forms.Form) -> None:
-    for problems in form.errors.values():
-        for problem in problems:
-            messages.error(request, problem)
-
-
 def _detail_context(request: HttpRequest, expert: Expert, **forms_given) -> dict:
     return {
         "expert": expert,
@@ -182,7 +167,7 @@ def _detail_context(request: HttpRequest, expert: Expert, **forms_given) -> dict
         "collaborations": list(expert.collaborations.order_by("-year", "id")),
         "availability": list(expert.availability.order_by("starts_on", "id")),
         "credit_records": selectors.expert_credit_records(request.user, expert),
-        "may_edit": library.may_edit_library(request.user),
+        "may_edit": policies.may_edit_library(request.user),
         "conflict_form": forms_given.get("conflict_form") or ConflictForm(),
         "collaboration_form": forms_given.get("collaboration_form") or CollaborationForm(),
         "availability_form": forms_given.get("availability_form") or AvailabilityForm(),
@@ -191,7 +176,7 @@ def _detail_context(request: HttpRequest, expert: Expert, **forms_given) -> dict
 
 def _writable_expert(request: HttpRequest, pk: int) -> Expert:
     expert = selectors.expert_get_for_user(request.user, pk)
-    if not library.may_edit_library(request.user):
+    if not policies.may_edit_library(request.user):
         raise Http404
     return expert
 
@@ -225,7 +210,7 @@ def expert_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/expert_list.html",
-        {"page": page, "search": search, "may_edit": library.may_edit_library(request.user)},
+        {"page": page, "search": search, "may_edit": policies.may_edit_library(request.user)},
     )
 
 
@@ -239,19 +224,15 @@ def expert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @declare_access(WRITERS)
 def expert_new(request: HttpRequest) -> HttpResponse:
-    if not library.may_edit_library(request.user):
+    if not policies.may_edit_library(request.user):
         raise Http404
     form = ExpertForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form=form) as outcome:
             expert = library.expert_save(
                 actor=request.user, disciplines=form.cleaned_data["disciplines"], **form.service_fields()
             )
-        except ValidationError as error:
-            _form_errors(form, error)
-        except PermissionDenied as error:
-            raise Http404 from error
-        else:
+        if not outcome.refused:
             messages.success(request, _("%(name)s is in the expert library.") % {"name": expert.name})
             return redirect("reviews:expert_detail", pk=expert.pk)
     return render(request, "reviews/expert_form.html", {"form": form, "expert": None})
@@ -263,18 +244,14 @@ def expert_edit(request: HttpRequest, pk: int) -> HttpResponse:
     expert = _writable_expert(request, pk)
     form = ExpertForm(request.POST or None, initial=ExpertForm.initial_for(expert))
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form=form) as outcome:
             library.expert_save(
                 actor=request.user,
                 expert=expert,
                 disciplines=form.cleaned_data["disciplines"],
                 **form.service_fields(),
             )
-        except ValidationError as error:
-            _form_errors(form, error)
-        except PermissionDenied as error:
-            raise Http404 from error
-        else:
+        if not outcome.refused:
             messages.success(request, _("The expert is saved."))
             return redirect("reviews:expert_detail", pk=expert.pk)
     return render(request, "reviews/expert_form.html", {"form": form, "expert": expert})
@@ -284,27 +261,28 @@ def expert_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @declare_access(WRITERS)
 def expert_import(request: HttpRequest) -> HttpResponse:
     """Upload an Excel or CSV file of experts: all rows or none, with the row errors shown."""
-    if not library.may_edit_library(request.user):
+    if not policies.may_edit_library(request.user):
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form=form) as outcome:
             result = library.expert_import(actor=request.user, uploaded_file=form.cleaned_data["file"])
-        except PermissionDenied as error:
-            raise Http404 from error
-        if not result.is_refused:
+        if outcome.refused:
+            result = None
+        elif not result.is_refused:
             messages.success(
                 request,
                 _("The file is imported: %(created)d experts added, %(updated)d updated.")
                 % {"created": result.created, "updated": result.updated},
             )
             return redirect("reviews:expert_list")
-        messages.error(
-            request,
-            _("Nothing was imported: %(count)d errors. Correct the file and upload it again.")
-            % {"count": result.error_count},
-        )
+        else:
+            messages.error(
+                request,
+                _("Nothing was imported: %(count)d errors. Correct the file and upload it again.")
+                % {"count": result.error_count},
+            )
     return render(request, "reviews/expert_import.html", {"form": form, "result": result})
 
 
@@ -315,17 +293,14 @@ def expert_disciplines(request: HttpRequest, pk: int) -> HttpResponse:
     form = DisciplinesForm(request.POST)
     if form.is_valid():
         codes = library.split_discipline_codes(form.cleaned_data["codes"])
-        try:
+        with refusals(request) as outcome:
             library.expert_disciplines_set(
                 actor=request.user, expert=expert, codes=codes, primary=form.cleaned_data["primary"]
             )
-        except ValidationError as error:
-            for problem in error.messages:
-                messages.error(request, problem)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The disciplines are saved."))
     else:
-        _flash_errors(request, form)
+        flash_form_errors(request, form)
     return redirect("reviews:expert_detail", pk=expert.pk)
 
 
@@ -333,11 +308,9 @@ def _add(request: HttpRequest, pk: int, form_class, key: str, save) -> HttpRespo
     expert = _writable_expert(request, pk)
     form = form_class(request.POST)
     if form.is_valid():
-        try:
+        with refusals(request, form=form) as outcome:
             save(expert, form.cleaned_data)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
+        if not outcome.refused:
             messages.success(request, _("Saved."))
             return redirect("reviews:expert_detail", pk=expert.pk)
     messages.error(request, _("Correct the marked fields."))

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,8 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import PUBLIC, declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
-from reviews import documents, selectors
+from core.refusals import refusals
+from projects.selectors import calls_for_user
+from reviews import documents, policies, selectors
 from reviews.models import Assignment, Expert, ReviewItem, ReviewRound
 from reviews.services import scoring
 
@@ -79,10 +79,6 @@ class RoundForm(forms.ModelForm):
         return rows
 
 
-def _may_run(user, review_round: ReviewRound) -> bool:
-    return scoring.may_manage(user, review_round)
-
-
 # ---- Agency pages --------------------------------------------------------------------------------
 
 
@@ -90,14 +86,14 @@ def _may_run(user, review_round: ReviewRound) -> bool:
 @declare_access(AGENCY_PAGES)
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = selectors.rounds_for_user(request.user).annotate(item_count=selectors.item_count(request.user))
-    return render(request, "reviews/round_list.html", {"rounds": rounds, "may_create": request.user.has_role("agency")})
+    return render(
+        request, "reviews/round_list.html", {"rounds": rounds, "may_create": policies.may_create_rounds(request.user)}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @declare_access(roles("agency", object_scoped=True))
 def round_create(request: HttpRequest) -> HttpResponse:
-    from projects.selectors import calls_for_user
-
     managed = calls_for_user(request.user).filter(special_project__managing_agency_id=request.user.organisation_id)
     chosen = request.GET.get("call") or request.POST.get("call")
     if not chosen:
@@ -112,15 +108,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
         criteria = data.pop("criteria")
         title = data.pop("title")
         kind = data.pop("kind")
-        try:
+        with refusals(request, form=form) as outcome:
             review_round = scoring.round_create(
                 actor=request.user, call=call, kind=kind, title=title, criteria=criteria, **data
             )
-        except PermissionDenied as error:
-            raise Http404 from error
-        except (RuleViolation, StateConflict) as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The round is created. Assign its experts next."))
             return redirect("reviews:round_detail", pk=review_round.pk)
     return render(request, "reviews/round_form.html", {"form": form, "call": call})
@@ -163,7 +155,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "round": review_round,
             "criteria": list(review_round.criteria.all()),
             "groups": list(groups.items()),
-            "may_run": _may_run(request.user, review_round),
+            "may_run": policies.may_manage_round(request.user, review_round),
             "assign_url": _assign_url(review_round),
             "is_scored": review_round.state in (ReviewRound.State.CLOSED, ReviewRound.State.PUBLISHED),
             "may_shortlist": review_round.kind == ReviewRound.Kind.FIRST_ROUND and review_round.call_id is not None,
@@ -190,6 +182,9 @@ def round_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
     review_round = selectors.round_get_for_user(request.user, pk)
+    if not policies.may_manage_round(request.user, review_round):
+        messages.error(request, _("Only the managing agency runs this round."))
+        return redirect("reviews:round_detail", pk=pk)
     function, success = ACTIONS[action]
     arguments = {}
     if action == "extend":
@@ -198,13 +193,9 @@ def round_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, _("Give the new deadline as a date and time."))
             return redirect("reviews:round_detail", pk=pk)
         arguments["deadline"] = form.cleaned_data["deadline"]
-    try:
+    with refusals(request) as outcome:
         function(actor=request.user, review_round=review_round, **arguments)
-    except PermissionDenied:
-        messages.error(request, _("Only the managing agency runs this round."))
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(request, success)
     return redirect("reviews:round_detail", pk=pk)
 
@@ -267,7 +258,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     criteria = list(assignment.item.review_round.criteria.all())
     if request.method == "POST":
         scores = {criterion.pk: request.POST.get(f"criterion_{criterion.pk}", "") for criterion in criteria}
-        try:
+        with refusals(request) as outcome:
             scoring.score_save(
                 actor=request.user,
                 assignment=assignment,
@@ -277,11 +268,8 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if "submit" in request.POST:
                 scoring.assignment_submit(actor=request.user, assignment=assignment)
-        except PermissionDenied as error:
-            raise Http404 from error
-        except (RuleViolation, StateConflict) as error:
+        if outcome.refused:
             # Show what was typed again with the message; what was saved before stays saved.
-            messages.error(request, error.message)
             return _assignment_page(request, assignment, criteria, posted=request.POST, status=400)
         if "submit" in request.POST:
             messages.success(request, _("Your scores are submitted."))
