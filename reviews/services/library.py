@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
-from budgets.services import spending as table_files  # the shared CSV / Excel reader
+from budgets.services.spending import read_table  # the shared CSV / Excel reader
 from core import audit
 from core.exceptions import RuleViolation
 from core.identity import DISCIPLINE_CODE
@@ -60,13 +60,57 @@ def _lock(expert: Expert) -> Expert:
     return lock(Expert, expert.pk)
 
 
+# ---- Cells of an import file -------------------------------------------------------------------
+
+_KEY_SPACES = re.compile(r"[\s\u3000*＊]+")
+_KEY_SUFFIX = re.compile(r"[(（][^)）]*[)）]$")
+
+
+def _cell_text(value) -> str:
+    """A cell as text: empty for none, 2024 for a spreadsheet's 2024.0, no surrounding spaces."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _header_key(text) -> str:
+    """A header or a word as compared: no spaces or asterisks, no suffix like （必填）, ASCII
+    parentheses and dashes, no underscores, lower case."""
+    value = _KEY_SPACES.sub("", str(text or "")).lstrip("\ufeff")
+    value = value.replace("（", "(").replace("）", ")").replace("－", "-").replace("—", "-").replace("／", "/")
+    return _KEY_SUFFIX.sub("", value).replace("_", "").lower()
+
+
+class UnreadableFile(Exception):
+    """The upload is no table the reader understands (old .xls, damaged, neither UTF-8 nor GBK)."""
+
+
+def _table_rows(uploaded_file):
+    """The rows of the upload. What the reader raises becomes ``UnreadableFile`` with its words;
+    what the caller does with a row is not caught here."""
+    try:
+        rows = iter(read_table(uploaded_file))
+    except Exception as error:  # the reader's own error type is not public
+        raise UnreadableFile(str(error)) from error
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as error:  # the reader's own error type is not public
+            raise UnreadableFile(str(error)) from error
+        yield row
+
+
 # ---- Disciplines -------------------------------------------------------------------------------
 
 
 def normalise_discipline_code(value) -> str:
     """A code as written in a cell or a form: spaces dropped, full-width dot read as a dot,
     a leading zero restored when a spreadsheet read "080" as the number 80."""
-    text = table_files._text(value).replace(" ", "").replace("\u3000", "").replace("．", ".").replace("。", ".")
+    text = _cell_text(value).replace(" ", "").replace("\u3000", "").replace("．", ".").replace("。", ".")
     head, dot, tail = text.partition(".")
     if head.isdigit() and len(head) < 3:
         head = head.zfill(3)
@@ -76,7 +120,7 @@ def normalise_discipline_code(value) -> str:
 def split_discipline_codes(text) -> list[str]:
     """Codes separated by ; ； , ， 、 or spaces, in order, without repeats."""
     codes: list[str] = []
-    for part in re.split(r"[;；,，、\s]+", table_files._text(text)):
+    for part in re.split(r"[;；,，、\s]+", _cell_text(text)):
         code = normalise_discipline_code(part)
         if code and code not in codes:
             codes.append(code)
@@ -307,7 +351,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "is_academician": ("是否院士", "院士", "isacademician", "academician"),
 }
 REQUIRED_COLUMNS = ("name", "id_number")
-HEADER_KEYS = {table_files._key(alias): name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
+HEADER_KEYS = {_header_key(alias): name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
 TRUE_WORDS = frozenset({"是", "yes", "y", "true", "1", "√", "✓"})
 FALSE_WORDS = frozenset({"否", "no", "n", "false", "0", "×", "✗"})
 EXPERTISE_WORDS: dict[str, str] = {
@@ -401,10 +445,10 @@ class _Reader:
 
     def read_header(self, number: int, row: Sequence) -> bool:
         for index, cell in enumerate(row):
-            name = HEADER_KEYS.get(table_files._key(cell))
+            name = HEADER_KEYS.get(_header_key(cell))
             if name and name not in self.columns:
                 self.columns[name] = index
-                self.headers[name] = table_files._text(cell)
+                self.headers[name] = _cell_text(cell)
         missing = [name for name in REQUIRED_COLUMNS if name not in self.columns]
         for name in missing:
             self.result.error(
@@ -419,7 +463,7 @@ class _Reader:
         index = self.columns.get(name)
         if index is None or index >= len(row):
             return ""
-        return table_files._text(row[index])
+        return _cell_text(row[index])
 
     def check(self, number: int, row: Sequence) -> _Row:
         error = self.result.error
@@ -458,7 +502,7 @@ class _Reader:
                 values[name] = flag
         text = self.cell(row, "expertise")
         if text:
-            expertise = EXPERTISE_WORDS.get(table_files._key(text))
+            expertise = EXPERTISE_WORDS.get(_header_key(text))
             if expertise is None:
                 error(
                     number,
@@ -485,8 +529,8 @@ def _read_rows(uploaded_file, result: ImportResult) -> list[_Row]:
     header_seen = False
     first_row_of: dict[str, int] = {}
     try:
-        for number, row in enumerate(table_files.read_table(uploaded_file), start=1):
-            if not any(table_files._text(cell) for cell in row):
+        for number, row in enumerate(_table_rows(uploaded_file), start=1):
+            if not any(_cell_text(cell) for cell in row):
                 continue
             if not header_seen:
                 header_seen = True
@@ -509,7 +553,7 @@ def _read_rows(uploaded_file, result: ImportResult) -> list[_Row]:
                 else:
                     first_row_of[id_number] = number
             rows.append(checked)
-    except table_files._FileError as error:
+    except UnreadableFile as error:
         result.error(None, "", str(error))
         return []
     if not header_seen:

@@ -243,6 +243,16 @@ def test_a_file_that_is_not_a_table(agency):
     assert result.is_refused and result.errors[0]["row"] is None
 
 
+def test_an_old_xls_workbook_is_refused_with_the_readers_words(agency):
+    old = SimpleUploadedFile("experts.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
+    result = library.expert_import(actor=agency, uploaded_file=old)
+    assert result.is_refused and result.created == 0
+    assert result.errors == [
+        {"row": None, "column": "", "message": "Old .xls workbooks are not read: save the file as .xlsx or CSV."}
+    ]
+    assert not Expert.objects.exists()
+
+
 # ---- Pages -------------------------------------------------------------------------------------
 
 
