@@ -20,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from budgets import selectors
-from budgets.models import BudgetLine, BudgetVersion, LineCategory, Source
+from budgets.models import Budget, BudgetLine, BudgetVersion, LineCategory, Source
 from budgets.rules import EDITIONS, EQUIPMENT, Category
 from core.pdf import render_pdf
+from core.selectors import carrier_mark
 
 ZERO = Decimal("0.00")
 TEN_THOUSAND = Decimal(10000)
@@ -481,8 +482,6 @@ def budget_tables(version: BudgetVersion) -> BudgetTables:
 def budget_mark(version: BudgetVersion, *, is_secret: bool) -> str:
     """S8 — SECRETS-REGS §15: the mark of the book's highest classification in force (its
     proposal, call, project or any subject); "Secret" for a secret call without a decision."""
-    from core.selectors import carrier_mark
-
     return carrier_mark(version.budget) or (str(_("Secret")) if is_secret else "")
 
 
@@ -679,8 +678,6 @@ def task_book_budget(book) -> dict | None:
     """The approved budget as the task book carries it (KRD-FUNDS §28: 项目任务书（含预算）):
     the project's summary in the project's book, the subject's table in a subject's book.
     None while the budget is not approved."""
-    from budgets.models import Budget
-
     budget = Budget.objects.filter(project_id=book.project_id).select_related("approved_version").first()
     if budget is None or budget.approved_version is None:
         return None

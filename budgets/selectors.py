@@ -27,10 +27,12 @@ from budgets.models import (
     ExpertPayee,
     FinalAccount,
     IncomeSource,
+    LineCategory,
     YearPlan,
 )
 from core.selectors import known, through
-from projects.selectors import PROPOSAL_VIA
+from projects.models import Person, Subject
+from projects.selectors import PROPOSAL_VIA, projects_for_user, proposals_for_user
 
 # S6: what hides a budget book (a hidden subject hides the whole book, which lists it).
 BUDGET_VIA = (*through("proposal", PROPOSAL_VIA), "project", "proposal__subjects")
@@ -84,8 +86,6 @@ def budgets_for_user(user) -> QuerySet[Budget]:
     """Budget books the user may open: those of proposals and projects the user may see, and,
     for a unit administrator, those of projects where their unit holds a subject (the subject
     unit approves in-subject adjustments, B6)."""
-    from projects.selectors import projects_for_user, proposals_for_user
-
     budgets = Budget.objects.select_related(
         "proposal__call__special_project__program",
         "proposal__call__special_project__managing_agency",
@@ -149,8 +149,6 @@ class VersionContent:
 
 
 def version_content(version: BudgetVersion) -> VersionContent:
-    from projects.models import Subject
-
     subjects = list(
         Subject.objects.filter(proposal_id=version.budget.proposal_id)
         .select_related("unit")
@@ -182,8 +180,6 @@ def subject_unit_ids(subject) -> tuple[int, ...]:
 
 def book_facts(content: VersionContent) -> checks.BookFacts:
     """The plain facts of a stored version, for the pure checks."""
-    from projects.models import Person
-
     budget = content.version.budget
     proposal = budget.proposal
     people = list(Person.objects.filter(proposal_id=proposal.pk).values_list("name", "id_number"))
@@ -262,8 +258,6 @@ def version_issues(version: BudgetVersion) -> list[checks.Issue]:
 
 def adjustments_for_user(user) -> QuerySet:
     """Adjustment requests of the budgets the user may open."""
-    from budgets.models import Adjustment
-
     return Adjustment.objects.filter(budget__in=budgets_for_user(user).values("pk")).select_related(
         "budget__project", "budget__proposal", "requested_by", "base_version", "proposed_version"
     )
@@ -310,8 +304,6 @@ class SubjectView:
 
 
 def categories_of(edition: rules.PolicyEdition) -> list[tuple[str, str]]:
-    from budgets.models import LineCategory
-
     labels = dict(LineCategory.choices)
     return [(str(c), labels[str(c)]) for c in edition.categories] + [("indirect", labels["indirect"])]
 
@@ -412,9 +404,6 @@ class CompareRow:
 
 def compare(left: BudgetVersion, right: BudgetVersion) -> list[CompareRow]:
     """Two versions of one book line by line (side by side), in table order."""
-    from budgets.models import LineCategory
-    from projects.models import Subject
-
     labels = dict(LineCategory.choices)
     order = {category: index for index, (category, _label) in enumerate(categories_of(edition_of(left.budget)))}
     lines_left = {(l.subject_id, l.unit_id, l.category): l for l in left.lines.all()}
