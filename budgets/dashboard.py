@@ -7,16 +7,15 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from budgets.models import AdjustmentStep, BudgetVersion
+from budgets.policies import STEP_ROLES
+from budgets.selectors import NEED_TO_KNOW_VIA
 from core.dashboard import TodoItem, register
+from core.selectors import known
 
 
 @register
 def budget_todo_items(user) -> list[TodoItem]:
-    from budgets.models import AdjustmentStep, BudgetVersion
-    from budgets.selectors import NEED_TO_KNOW_VIA
-    from budgets.services.adjustments import STEP_ROLES
-    from core.selectors import known
-
     if not user.is_authenticated:
         return []
     items = []

@@ -1,9 +1,13 @@
+from __future__ import annotations
+
 from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from budgets import rules
+from budgets.models import OTHER_SOURCES, IncomeSource
+from projects.models import Attachment
 
 PROGRAMS = [
     ("key_rd", _("National Key R&D Program")),
@@ -89,6 +93,31 @@ class LinesForm(forms.Form):
             }
         return rows
 
+    def by_service_names(self) -> ServiceNamedCells:
+        """This table under the names the service and the API give its cells, for
+        ``core.refusals``: a refusal naming ``materials.central`` lands on that input."""
+        return ServiceNamedCells(self)
+
+
+class ServiceNamedCells:
+    """A ``LinesForm`` seen with the service's names for its cells (``<category>.<column>``
+    for the input ``<category>-<column>``): the fields, errors and ``add_error`` that
+    ``core.refusals.add_to_form`` reads and writes, passed on to the form itself."""
+
+    def __init__(self, form: LinesForm):
+        self.form = form
+        self.fields = {name.replace("-", "."): field for name, field in form.fields.items()}
+
+    @property
+    def errors(self) -> dict:
+        return {name.replace("-", "."): texts for name, texts in self.form.errors.items()}
+
+    def non_field_errors(self):
+        return self.form.non_field_errors()
+
+    def add_error(self, field: str | None, error) -> None:
+        self.form.add_error(None if field is None else field.replace(".", "-"), error)
+
 
 class YearsForm(forms.Form):
     def __init__(self, *args, years: list[int], **kwargs):
@@ -132,9 +161,6 @@ class IncomeSourceForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from budgets.models import OTHER_SOURCES, IncomeSource
-        from projects.models import Attachment
-
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [(s.value, s.label) for s in OTHER_SOURCES]
         self.fields["form"].choices = IncomeSource.Form.choices

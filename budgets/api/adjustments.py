@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -74,11 +73,7 @@ class AdjustmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.adjustments_for_user(self.request.user).prefetch_related("steps").order_by("id")
 
     def _run(self, function, status=200):
-        try:
-            adjustment = function()
-        except PermissionDenied as error:
-            raise NotFound from error
-        adjustment = self.get_queryset().get(pk=adjustment.pk)
+        adjustment = self.get_queryset().get(pk=function().pk)
         return Response(AdjustmentSerializer(adjustment).data, status=status)
 
     @extend_schema(responses={201: AdjustmentSerializer, 400: ErrorSerializer, 404: ErrorSerializer})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.models import Organisation
 from budgets import selectors
 from budgets.models import Budget, BudgetLine, BudgetVersion, LineCategory
 from budgets.services import book
@@ -133,17 +133,12 @@ class BudgetViewSet(viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         version = self._version(budget, data.validated_data.get("version"))
         subject = budget.proposal.subjects.filter(pk=data.validated_data["subject"]).first()
-        from accounts.models import Organisation
-
         unit = Organisation.objects.filter(pk=data.validated_data["unit"]).first()
         if subject is None or unit is None:
             raise NotFound
-        try:
-            book.lines_save(
-                actor=request.user, version=version, subject=subject, unit=unit, rows=data.validated_data["rows"]
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        book.lines_save(
+            actor=request.user, version=version, subject=subject, unit=unit, rows=data.validated_data["rows"]
+        )
         return Response(LineSerializer(version.lines.filter(subject=subject, unit=unit).order_by("id"), many=True).data)
 
     @extend_schema(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -42,11 +41,7 @@ class ReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     def _run(self, function):
-        try:
-            version = function()
-        except PermissionDenied as error:
-            raise NotFound from error
-        return Response(VersionSerializer(version).data)
+        return Response(VersionSerializer(function()).data)
 
     @extend_schema(
         request=inline_serializer("BudgetReviewCreate", {"budget": serializers.IntegerField()}),

@@ -10,13 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.selectors import users_with_role
-from budgets import rules, selectors
+from budgets import policies, rules, selectors
 from budgets.checks import Severity
 from budgets.models import Adjustment, AdjustmentStep, Budget, BudgetVersion
 from budgets.services.book import copy_version, lock_budget
 from core import audit
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock, lock_first
 from core.notifications import notify
 
 Approver = rules.Approver
@@ -45,7 +47,7 @@ def adjustment_create(*, actor, budget: Budget, reason: str) -> Adjustment:
     project = budget.project
     if project is None or budget.approved_version_id is None:
         raise StateConflict(_("Only an approved project budget can be adjusted."), code="not_approved")
-    if project.leader_id != actor.pk:
+    if not policies.may_request_adjustment(actor, budget):
         raise PermissionDenied
     if project.state != "active":
         raise StateConflict(_("Only a project in progress can adjust its budget."), code="project_not_active")
@@ -70,10 +72,8 @@ def adjustment_create(*, actor, budget: Budget, reason: str) -> Adjustment:
 
 
 def _lock(adjustment: Adjustment) -> Adjustment:
-    return (
-        Adjustment.objects.select_for_update(of=("self",))
-        .select_related("budget__project", "budget__proposal", "base_version", "proposed_version")
-        .get(pk=adjustment.pk)
+    return lock(
+        Adjustment, adjustment.pk, related=("budget__project", "budget__proposal", "base_version", "proposed_version")
     )
 
 
@@ -122,26 +122,11 @@ def _route(adjustment: Adjustment, approver: Approver, changes: list[rules.Chang
     )
 
 
-STEP_ROLES = {
-    AdjustmentStep.Approver.SUBJECT_UNIT: "unit_admin",
-    AdjustmentStep.Approver.LEAD_UNIT: "unit_admin",
-    AdjustmentStep.Approver.AGENCY: "agency",
-    AdjustmentStep.Approver.ORGANISER: "ministry",
-}
-
-
 def _step_users(step: AdjustmentStep):
+    role = policies.STEP_ROLES[step.approver]
     if step.organisation_id is None:
-        from accounts.models import User
-
-        return list(User.objects.filter(groups__name=STEP_ROLES[step.approver], is_active=True))
-    return list(users_with_role(organisation_id=step.organisation_id, role=STEP_ROLES[step.approver]))
-
-
-def may_decide(user, step: AdjustmentStep) -> bool:
-    if not user.is_authenticated or not user.has_role(STEP_ROLES[step.approver]):
-        return False
-    return step.organisation_id is None or step.organisation_id == user.organisation_id
+        return list(User.objects.filter(groups__name=role, is_active=True))
+    return list(users_with_role(organisation_id=step.organisation_id, role=role))
 
 
 def _advance(adjustment: Adjustment, *, actor) -> None:
@@ -214,12 +199,12 @@ def adjustment_submit(*, actor, adjustment: Adjustment) -> Adjustment:
     KRD-FUNDS §36 / MAJOR-FUNDS §41); indirect increases are refused outright, and the
     proposed budget must still pass every check."""
     adjustment = _lock(adjustment)
-    if adjustment.requested_by_id != actor.pk:
+    if not policies.is_requester_of(actor, adjustment):
         raise PermissionDenied
     if adjustment.state != Adjustment.State.DRAFT:
         raise StateConflict(_("This request has already been submitted."), code="adjustment_submitted")
     # The proposed version's editors lock it too: no line changes between the routing and the submission.
-    BudgetVersion.objects.select_for_update().filter(pk=adjustment.proposed_version_id).first()
+    lock_first(BudgetVersion.objects.filter(pk=adjustment.proposed_version_id))
     if adjustment.budget.approved_version_id != adjustment.base_version_id:
         raise StateConflict(
             _(
@@ -269,8 +254,8 @@ def adjustment_decide(*, actor, adjustment: Adjustment, approve: bool, comment: 
     adjustment = _lock(adjustment)
     if adjustment.state != Adjustment.State.PENDING:
         raise StateConflict(_("This request is not awaiting a decision."), code="adjustment_not_pending")
-    step = adjustment.steps.select_for_update().filter(state=AdjustmentStep.State.PENDING).first()
-    if step is None or not may_decide(actor, step):
+    step = lock_first(adjustment.steps.filter(state=AdjustmentStep.State.PENDING), order_by=("order",))
+    if step is None or not policies.may_decide_step(actor, step):
         raise PermissionDenied
     if not approve and not comment.strip():
         raise RuleViolation("B6", _("Give the reason for the rejection."), fields={"comment": [_("Required.")]})
@@ -306,7 +291,7 @@ def adjustment_decide(*, actor, adjustment: Adjustment, approve: bool, comment: 
 @transaction.atomic
 def adjustment_withdraw(*, actor, adjustment: Adjustment) -> Adjustment:
     adjustment = _lock(adjustment)
-    if adjustment.requested_by_id != actor.pk:
+    if not policies.is_requester_of(actor, adjustment):
         raise PermissionDenied
     if adjustment.state not in (Adjustment.State.DRAFT, Adjustment.State.PENDING):
         raise StateConflict(_("This request is already decided."), code="adjustment_decided")

@@ -10,7 +10,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from budgets import rules, selectors
+from budgets import policies, rules, selectors
 from budgets.checks import Severity
 from budgets.models import (
     Budget,
@@ -26,11 +26,13 @@ from core import audit
 from core.exceptions import RuleViolation, StateConflict
 from core.findings import Finding
 from core.identity import normal_id
+from core.locks import lock
 from core.uploads import read_pdf
+from projects.policies import is_applicant_of
+from secrecy.services import check_attachment_level
 
 AMOUNT_FIELDS = ("central", "local_government", "own", "other_channel", "performance_pay")
 TEXT_FIELDS = ("basis", "explanation", "change_reason")
-EDITABLE_PROPOSAL_STATES = ("draft", "returned")
 
 
 def edition_for_proposal(proposal) -> rules.PolicyEdition:
@@ -41,18 +43,26 @@ def edition_for_proposal(proposal) -> rules.PolicyEdition:
 
 
 def lock_budget(budget: Budget) -> Budget:
-    return (
-        Budget.objects.select_for_update(of=("self",))
-        .select_related("proposal__call", "project", "approved_version")
-        .get(pk=budget.pk)
-    )
+    """The budget row locked, with its proposal's call, its project and its approved version."""
+    return lock(Budget, budget.pk, related=("proposal__call", "project", "approved_version"))
+
+
+def lock_approved_budget(budget: Budget) -> Budget:
+    """The budget locked (``lock_budget``), once it is approved and belongs to a project: what
+    spending, final accounts and balances are recorded against."""
+    locked = lock_budget(budget)
+    if locked.project_id is None or locked.approved_version_id is None:
+        raise StateConflict(
+            _("Spending is recorded once the budget is approved and belongs to a project."), code="budget_not_approved"
+        )
+    return locked
 
 
 @transaction.atomic
 def budget_open(*, actor, proposal) -> Budget:
     """The budget book of a formal application, created on first opening with an empty
     application version (B1: the categories of the call's edition)."""
-    if proposal.applicant_id != actor.pk:
+    if not is_applicant_of(actor, proposal):
         raise PermissionDenied
     existing = Budget.objects.filter(proposal=proposal).first()
     if existing is not None:
@@ -62,7 +72,7 @@ def budget_open(*, actor, proposal) -> Budget:
             _("A pre-application states only the total central funds requested (KRD-FUNDS §23)."),
             code="pre_application_budget",
         )
-    if proposal.state not in EDITABLE_PROPOSAL_STATES:
+    if proposal.state not in policies.EDITABLE_PROPOSAL_STATES:
         raise StateConflict(_("Only a draft or a returned proposal can be changed."), code="proposal_not_editable")
     edition = edition_for_proposal(proposal)
     budget = Budget.objects.create(proposal=proposal, edition=edition.code)
@@ -78,25 +88,25 @@ def budget_open(*, actor, proposal) -> Budget:
 def require_editor(actor, version: BudgetVersion) -> None:
     """Who may change a version: the applicant their draft application (while the proposal is
     a draft or returned); the managing agency its draft review; the requester their draft
-    adjustment. Anyone else is refused."""
+    adjustment. Anyone else is refused (``policies.may_edit_version`` gives the same answer
+    without the reason)."""
     budget = version.budget
     if version.state != BudgetVersion.State.DRAFT:
         raise StateConflict(_("This budget version is no longer a draft."), code="version_not_draft")
     if version.kind == BudgetVersion.Kind.APPLICATION:
         proposal = budget.proposal
-        if proposal.applicant_id != actor.pk:
+        if not is_applicant_of(actor, proposal):
             raise PermissionDenied
-        if proposal.state not in EDITABLE_PROPOSAL_STATES:
+        if proposal.state not in policies.EDITABLE_PROPOSAL_STATES:
             raise StateConflict(_("Only a draft or a returned proposal can be changed."), code="proposal_not_editable")
         return
     if version.kind == BudgetVersion.Kind.REVIEW:
-        agency_id = budget.proposal.call.special_project.managing_agency_id
-        if not (actor.has_role("agency") and actor.organisation_id == agency_id):
+        if not policies.manages_budget(actor, budget):
             raise PermissionDenied
         return
     if version.kind == BudgetVersion.Kind.ADJUSTMENT:
         adjustment = version.adjustment
-        if adjustment.requested_by_id != actor.pk:
+        if not policies.is_requester_of(actor, adjustment):
             raise PermissionDenied
         # B6: the route is worked out from the request as submitted; what is approved is what was asked.
         if adjustment.state != adjustment.State.DRAFT:
@@ -109,11 +119,7 @@ def require_editor(actor, version: BudgetVersion) -> None:
 
 
 def _lock_version(version: BudgetVersion) -> BudgetVersion:
-    return (
-        BudgetVersion.objects.select_for_update(of=("self",))
-        .select_related("budget__proposal__call__special_project")
-        .get(pk=version.pk)
-    )
+    return lock(BudgetVersion, version.pk, related=("budget__proposal__call__special_project",))
 
 
 def _require_subject_unit(version: BudgetVersion, subject, unit) -> None:
@@ -326,8 +332,6 @@ def income_source_add(
     letter declared above the portal's maximum classification level is refused (S11 —
     SECRETS-LAW §24)."""
     if letter is not None:
-        from secrecy.services import check_attachment_level
-
         check_attachment_level(letter_level or "none")
     version = _lock_version(version)
     require_editor(actor, version)

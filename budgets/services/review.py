@@ -7,25 +7,25 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from budgets import rules
+from budgets import policies, rules
 from budgets.models import Budget, BudgetLine, BudgetVersion
 from budgets.services.book import AMOUNT_FIELDS, copy_version, lock_budget
 from core import audit
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock
 from core.notifications import notify
 
 REVIEWABLE_PROPOSAL_STATES = ("received", "formal_passed", "proposed", "in_public_notice", "approved")
 
 
 def _require_agency(actor, budget: Budget) -> None:
-    agency_id = budget.proposal.call.special_project.managing_agency_id
-    if not (actor.is_authenticated and actor.has_role("agency") and actor.organisation_id == agency_id):
+    if not policies.manages_budget(actor, budget):
         raise PermissionDenied
 
 
 def _lock_review(version: BudgetVersion) -> tuple[Budget, BudgetVersion]:
     budget = lock_budget(version.budget)
-    version = BudgetVersion.objects.select_for_update().get(pk=version.pk)
+    version = lock(BudgetVersion, version.pk)
     if version.kind != BudgetVersion.Kind.REVIEW:
         raise StateConflict(_("This is not a budget review."), code="not_a_review")
     return budget, version
@@ -126,7 +126,7 @@ def review_answer(*, actor, version: BudgetVersion, agrees: bool, response: str)
     """The applicant answers the review: agrees, or explains what they do not accept
     (KRD-FUNDS §26: 沟通反馈机制)."""
     budget, version = _lock_review(version)
-    if budget.proposal.applicant_id != actor.pk:
+    if not policies.is_budget_applicant(actor, budget):
         raise PermissionDenied
     if version.state != BudgetVersion.State.SENT:
         raise StateConflict(_("Only a review sent to you can be answered."), code="review_not_sent")

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from budgets import rules, selectors
+from budgets import policies, rules, selectors
 from budgets.forms import AdjustmentForm, DecisionForm
 from budgets.models import AdjustmentStep
 from budgets.services import adjustments
 from core.access import declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
+from core.refusals import refusals
 
 
 @require_POST
@@ -26,14 +25,11 @@ def adjustment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the reason for the adjustment."))
         return redirect("budgets:budget", pk=budget.pk)
-    try:
+    with refusals(request) as outcome:
         adjustment = adjustments.adjustment_create(
             actor=request.user, budget=budget, reason=form.cleaned_data["reason"]
         )
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
+    if outcome.refused:
         return redirect("budgets:budget", pk=budget.pk)
     messages.success(request, _("Change the lines of the request, then submit it from the request's page."))
     return redirect("budgets:version", pk=adjustment.proposed_version_id)
@@ -62,28 +58,31 @@ def adjustment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "required_label": rules.APPROVER_LABELS.get(required) if required else None,
             "steps": steps,
             "pending": pending,
-            "may_decide": pending is not None and adjustments.may_decide(request.user, pending),
-            "is_requester": adjustment.requested_by_id == request.user.pk,
+            "may_decide": pending is not None and policies.may_decide_step(request.user, pending),
+            "is_requester": policies.is_requester_of(request.user, adjustment),
             "decision_form": DecisionForm(),
             "rows": selectors.compare(adjustment.base_version, adjustment.proposed_version),
         },
     )
 
 
-def _act(request, pk: int, action, success: str) -> HttpResponse:
+def _act(request, pk: int, may_act, action, success: str) -> HttpResponse:
     adjustment = selectors.adjustment_get_for_user(request.user, pk)
-    try:
-        action(adjustment)
-    except PermissionDenied:
+    if not may_act(adjustment):
         # The user may see the request (else the selector answered 404) but it is not theirs to act on.
         messages.error(request, _("This step of the request is not yours to decide."))
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-        for finding in getattr(error, "findings", []):
-            messages.error(request, f"{finding['rule']} {finding['message']}")
-    else:
+        return redirect("budgets:adjustment", pk=pk)
+    with refusals(request) as outcome:
+        action(adjustment)
+    if not outcome.refused:
         messages.success(request, success)
     return redirect("budgets:adjustment", pk=pk)
+
+
+def _may_decide(user, adjustment) -> bool:
+    """The approver of the pending step; with no step pending the service says why not."""
+    pending = adjustment.steps.filter(state=AdjustmentStep.State.PENDING).first()
+    return pending is None or policies.may_decide_step(user, pending)
 
 
 @require_POST
@@ -92,6 +91,7 @@ def adjustment_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
+        lambda a: policies.is_requester_of(request.user, a),
         lambda a: adjustments.adjustment_submit(actor=request.user, adjustment=a),
         _("The request is submitted and routed to its approvers."),
     )
@@ -103,6 +103,7 @@ def adjustment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
+        lambda a: policies.is_requester_of(request.user, a),
         lambda a: adjustments.adjustment_withdraw(actor=request.user, adjustment=a),
         _("The request is withdrawn."),
     )
@@ -119,6 +120,7 @@ def adjustment_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespo
     return _act(
         request,
         pk,
+        lambda a: _may_decide(request.user, a),
         lambda a: adjustments.adjustment_decide(
             actor=request.user, adjustment=a, approve=decision == "approve", comment=comment
         ),

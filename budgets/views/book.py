@@ -6,14 +6,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from budgets import checks, selectors
+from budgets import checks, policies, selectors
 from budgets.forms import (
     AdjustmentForm,
     EquipmentItemForm,
@@ -26,22 +25,15 @@ from budgets.forms import (
 from budgets.models import OTHER_SOURCES, BudgetVersion, EquipmentItem, ExpertPayee, IncomeSource
 from budgets.services import book
 from core.access import declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
+from core.refusals import refusals
 from projects.models import Attachment
+from projects.selectors import proposal_get_for_user
 
 SOURCES = ("central", "local_government", "own", "other_channel")
 BUDGET_READERS = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
 # The applicant edits the application and adjustment requests; the agency its budget review.
 BUDGET_EDITORS = roles("applicant", "agency", object_scoped=True)
 APPLICANT = roles("applicant", object_scoped=True)
-
-
-def _can_edit(user, version: BudgetVersion) -> bool:
-    try:
-        book.require_editor(user, version)
-    except (PermissionDenied, StateConflict):
-        return False
-    return True
 
 
 def _with_values(views, version, *, posted: tuple[int, int, dict] | None = None, errors=None):
@@ -76,10 +68,9 @@ def version_context(request, version: BudgetVersion, **extra) -> dict:
     facts = selectors.book_facts(content)
     views = selectors.subject_views(content, facts)
     issues = checks.run_checks(facts)
-    editable = _can_edit(request.user, version)
+    editable = policies.may_edit_version(request.user, version)
     budget = version.budget
     _with_values(views, version, posted=extra.pop("posted", None), errors=extra.pop("errors", None))
-    agency_id = budget.proposal.call.special_project.managing_agency_id
     context = {
         "version": version,
         "budget": budget,
@@ -92,8 +83,8 @@ def version_context(request, version: BudgetVersion, **extra) -> dict:
         "editable": editable,
         "with_reason": version.kind in (BudgetVersion.Kind.REVIEW, BudgetVersion.Kind.ADJUSTMENT),
         "years": selectors.project_years(budget),
-        "is_agency": request.user.has_role("agency") and request.user.organisation_id == agency_id,
-        "is_applicant": budget.proposal.applicant_id == request.user.pk,
+        "is_agency": policies.manages_budget(request.user, budget),
+        "is_applicant": policies.is_budget_applicant(request.user, budget),
         "income_sources": [(source.value, source.label) for source in OTHER_SOURCES],
         "income_forms": IncomeSource.Form.choices,
         "letter_levels": Attachment.LEVEL_CHOICES,
@@ -120,7 +111,6 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     budget = selectors.budget_get_for_user(request.user, pk)
     versions = list(budget.versions.select_related("created_by").order_by("number"))
     adjustments = list(selectors.adjustments_for_user(request.user).filter(budget=budget))
-    agency_id = budget.proposal.call.special_project.managing_agency_id
     return render(
         request,
         "budgets/budget_detail.html",
@@ -129,8 +119,8 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "adjustments": adjustments,
             "edition": selectors.edition_of(budget),
-            "is_agency": request.user.has_role("agency") and request.user.organisation_id == agency_id,
-            "is_leader": budget.project_id is not None and budget.project.leader_id == request.user.pk,
+            "is_agency": policies.manages_budget(request.user, budget),
+            "is_leader": policies.leads_budget_project(request.user, budget),
             "adjustment_form": AdjustmentForm(),
         },
     )
@@ -139,22 +129,17 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @declare_access(roles("applicant", object_scoped=True))
 def budget_open(request: HttpRequest, proposal_pk: int) -> HttpResponse:
-    from projects.selectors import proposal_get_for_user
-
     proposal = proposal_get_for_user(request.user, proposal_pk)
-    try:
+    with refusals(request) as outcome:
         budget = book.budget_open(actor=request.user, proposal=proposal)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
+    if outcome.refused:
         return redirect("projects:proposal_detail", pk=proposal.pk)
     return redirect("budgets:version", pk=budget.working_version_id)
 
 
 def _editable_version(request, pk: int) -> BudgetVersion:
     version = selectors.version_get_for_user(request.user, pk)
-    if not _can_edit(request.user, version):
+    if not policies.may_edit_version(request.user, version):
         raise Http404
     return version
 
@@ -186,14 +171,10 @@ def lines_save(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> 
     form = LinesForm(request.POST, categories=selectors.categories_of(edition), with_reason=with_reason)
     anchor = f"table-s{subject.pk}-u{unit.pk}"
     if form.is_valid():
-        try:
+        # The service names a cell as the API does (materials.central): its refusal goes on the input.
+        with refusals(request, form=form.by_service_names()) as outcome:
             book.lines_save(actor=request.user, version=version, subject=subject, unit=unit, rows=form.rows())
-        except RuleViolation as error:
-            for key, problems in error.fields.items():
-                for problem in problems:
-                    form.add_error(key.replace(".", "-") if key.replace(".", "-") in form.fields else None, problem)
-            form.add_error(None, error.message)
-        else:
+        if not outcome.refused:
             messages.success(
                 request, _("%(unit)s's budget of %(subject)s is saved.") % {"unit": unit, "subject": subject}
             )
@@ -279,11 +260,9 @@ def years_save(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> 
     subject, unit = _subject_unit(version, subject_pk, unit_pk)
     form = YearsForm(request.POST, years=selectors.project_years(version.budget))
     if form.is_valid():
-        try:
+        with refusals(request) as outcome:
             book.years_save(actor=request.user, version=version, subject=subject, unit=unit, years=form.plan())
-        except RuleViolation as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The yearly schedule is saved."))
     else:
         messages.error(request, _("Enter amounts of 0 or more, in yuan with at most 2 decimals."))
@@ -297,13 +276,11 @@ def equipment_add(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) 
     subject, unit = _subject_unit(version, subject_pk, unit_pk)
     form = EquipmentItemForm(request.POST, prefix="equipment")
     if form.is_valid():
-        try:
+        with refusals(request) as outcome:
             book.equipment_item_add(
                 actor=request.user, version=version, subject=subject, unit=unit, **form.cleaned_data
             )
-        except RuleViolation as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The equipment item is added."))
     else:
         messages.error(request, _("Equipment item: %(errors)s") % {"errors": _flat(form)})
@@ -317,11 +294,9 @@ def income_add(request: HttpRequest, pk: int, subject_pk: int, unit_pk: int) -> 
     subject, unit = _subject_unit(version, subject_pk, unit_pk)
     form = IncomeSourceForm(request.POST, request.FILES, prefix="income")
     if form.is_valid():
-        try:
+        with refusals(request) as outcome:
             book.income_source_add(actor=request.user, version=version, subject=subject, unit=unit, **form.cleaned_data)
-        except RuleViolation as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The source of funds is added."))
     else:
         messages.error(request, _("Other source: %(errors)s") % {"errors": _flat(form)})
@@ -337,11 +312,9 @@ def payee_add(request: HttpRequest, pk: int, subject_pk: int) -> HttpResponse:
         raise Http404
     form = ExpertPayeeForm(request.POST, prefix="payee")
     if form.is_valid():
-        try:
+        with refusals(request) as outcome:
             book.expert_payee_add(actor=request.user, version=version, subject=subject, **form.cleaned_data)
-        except RuleViolation as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The expert is added."))
     else:
         messages.error(request, _("Expert: %(errors)s") % {"errors": _flat(form)})
@@ -374,15 +347,13 @@ def settings_save(request: HttpRequest, pk: int) -> HttpResponse:
     version = _editable_version(request, pk)
     if version.kind != BudgetVersion.Kind.APPLICATION:
         raise Http404
-    try:
+    with refusals(request):
         book.budget_settings_save(
             actor=request.user,
             budget=version.budget,
             is_post_subsidy=bool(request.POST.get("is_post_subsidy")),
             is_theoretical=bool(request.POST.get("is_theoretical")),
         )
-    except RuleViolation as error:
-        messages.error(request, error.message)
     return _back(version)
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -14,16 +13,13 @@ from budgets import selectors
 from budgets.forms import ReviewAnswerForm
 from budgets.services import review
 from core.access import declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
+from core.refusals import refusals
 
 
 def _run(request, action, version_pk, success: str):
-    try:
+    with refusals(request) as outcome:
         result = action()
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
+    if outcome.refused:
         return redirect("budgets:version", pk=version_pk)
     messages.success(request, success)
     return redirect("budgets:version", pk=result.pk)
@@ -33,12 +29,9 @@ def _run(request, action, version_pk, success: str):
 @declare_access(roles("agency", object_scoped=True))
 def review_open(request: HttpRequest, pk: int) -> HttpResponse:
     budget = selectors.budget_get_for_user(request.user, pk)
-    try:
+    with refusals(request) as outcome:
         version = review.review_open(actor=request.user, budget=budget)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
+    if outcome.refused:
         return redirect("budgets:budget", pk=budget.pk)
     return redirect("budgets:version", pk=version.pk)
 
