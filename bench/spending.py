@@ -22,7 +22,8 @@ from django.db import connection
 from accounts.tests.factories import OrganisationFactory, UserFactory
 from bench.proposals import _continue_factory_sequences
 from budgets.models import Expenditure
-from budgets.services import spending
+from budgets.services import execution, final_accounts
+from budgets.services.spending_import import ImportRefused, expenditure_import
 from budgets.tests.builders import approved_budget
 
 ROWS = int(os.environ.get("BENCH_SPENDING_ROWS", "50000"))
@@ -79,9 +80,7 @@ def _write_file(path: str, budget, *, bad_last_row: bool = False) -> None:
 
 def _import(path: str, budget, actor):
     with open(path, "rb") as raw:
-        return spending.expenditure_import(
-            actor=actor, budget=budget, year=YEAR, uploaded_file=File(raw, name="支出明细.csv")
-        )
+        return expenditure_import(actor=actor, budget=budget, year=YEAR, uploaded_file=File(raw, name="支出明细.csv"))
 
 
 def spending_import(median_seconds, report) -> None:
@@ -123,7 +122,7 @@ def spending_import(median_seconds, report) -> None:
         start = time.perf_counter()
         try:
             _import(bad, budget, actor)
-        except spending.ImportRefused as refused:
+        except ImportRefused as refused:
             assert refused.expenditure_import.errors[0]["row"] == ROWS + 1
         else:
             raise AssertionError("the bad file was imported")
@@ -144,10 +143,10 @@ def spending_import(median_seconds, report) -> None:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        spending.execution_rates(budget)
-    rates = median_seconds(lambda: spending.execution_rates(budget), repeat=10, warmup=1)
+        execution.execution_rates(budget)
+    rates = median_seconds(lambda: execution.execution_rates(budget), repeat=10, warmup=1)
     report(f"execution_rates over {ROWS} rows", rates, f"({len(queries)} queries)")
     compile_seconds = median_seconds(
-        lambda: spending.final_account_compile(actor=actor, budget=budget, year=YEAR), repeat=5, warmup=1
+        lambda: final_accounts.final_account_compile(actor=actor, budget=budget, year=YEAR), repeat=5, warmup=1
     )
     report(f"final_account_compile over {ROWS} rows", compile_seconds)

@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from budgets import rules, selectors
 from budgets.models import Balance, Expenditure, ExpenditureImport, FinalAccount, FinalAccountLine
-from budgets.services import spending as services
+from budgets.services import balances, final_accounts, spending_import
 from core.access import roles
 from core.api import ErrorSerializer
 
@@ -143,23 +141,14 @@ class ExpenditureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         budget = selectors.budget_get_for_user(request.user, data.validated_data["budget"])
         uploaded = data.validated_data["file"]
-        if uploaded.size > services.BACKGROUND_IMPORT_BYTES:
-            try:
-                record = services.expenditure_import_queue(
-                    actor=request.user, budget=budget, year=data.validated_data["year"], uploaded_file=uploaded
-                )
-            except PermissionDenied as error:
-                raise NotFound from error
-            return Response(ExpenditureImportSerializer(record).data, status=status.HTTP_202_ACCEPTED)
-        try:
-            record = services.expenditure_import(
-                actor=request.user,
-                budget=budget,
-                year=data.validated_data["year"],
-                uploaded_file=data.validated_data["file"],
+        if uploaded.size > spending_import.BACKGROUND_IMPORT_BYTES:
+            record = spending_import.expenditure_import_queue(
+                actor=request.user, budget=budget, year=data.validated_data["year"], uploaded_file=uploaded
             )
-        except PermissionDenied as error:
-            raise NotFound from error
+            return Response(ExpenditureImportSerializer(record).data, status=status.HTTP_202_ACCEPTED)
+        record = spending_import.expenditure_import(
+            actor=request.user, budget=budget, year=data.validated_data["year"], uploaded_file=uploaded
+        )
         return Response(ExpenditureImportSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -244,7 +233,7 @@ class FinalAccountDetailSerializer(FinalAccountSerializer):
     def get_carry_over(self, account):
         if account.state == FinalAccount.State.EXEMPT:
             return []
-        return CarryOverSerializer(services.final_account_carry_over(account), many=True).data
+        return CarryOverSerializer(final_accounts.final_account_carry_over(account), many=True).data
 
 
 class FinalAccountCompileSerializer(serializers.Serializer):
@@ -296,12 +285,9 @@ class FinalAccountViewSet(viewsets.ReadOnlyModelViewSet):
         data = FinalAccountCompileSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         budget = selectors.budget_get_for_user(request.user, data.validated_data["budget"])
-        try:
-            account = services.final_account_compile(
-                actor=request.user, budget=budget, year=data.validated_data["year"]
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        account = final_accounts.final_account_compile(
+            actor=request.user, budget=budget, year=data.validated_data["year"]
+        )
         account = self.get_queryset().get(pk=account.pk)
         return Response(FinalAccountDetailSerializer(account).data, status=status.HTTP_201_CREATED)
 
@@ -314,12 +300,9 @@ class FinalAccountViewSet(viewsets.ReadOnlyModelViewSet):
         account = self.get_object()
         data = FinalAccountSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.final_account_submit(
-                actor=request.user, final_account=account, explanation=data.validated_data["explanation"]
-            )
-        except PermissionDenied as error:
-            raise NotFound from error
+        final_accounts.final_account_submit(
+            actor=request.user, final_account=account, explanation=data.validated_data["explanation"]
+        )
         return Response(FinalAccountDetailSerializer(self.get_queryset().get(pk=account.pk)).data)
 
 
@@ -411,10 +394,7 @@ class BalanceViewSet(viewsets.ReadOnlyModelViewSet):
         subject = budget.proposal.subjects.filter(pk=values.pop("subject")).first()
         if subject is None:
             raise serializers.ValidationError({"subject": ["Not a subject of this budget."]})
-        try:
-            balance = services.balance_settle(actor=request.user, budget=budget, subject=subject, **values)
-        except PermissionDenied as error:
-            raise NotFound from error
+        balance = balances.balance_settle(actor=request.user, budget=budget, subject=subject, **values)
         return Response(BalanceSerializer(balance).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -426,10 +406,7 @@ class BalanceViewSet(viewsets.ReadOnlyModelViewSet):
         balance = self.get_object()
         data = BalanceUseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            balance = services.balance_use_report(actor=request.user, balance=balance, **data.validated_data)
-        except PermissionDenied as error:
-            raise NotFound from error
+        balance = balances.balance_use_report(actor=request.user, balance=balance, **data.validated_data)
         return Response(BalanceSerializer(balance).data)
 
 

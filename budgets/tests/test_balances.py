@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import OrganisationFactory, UserFactory
 from budgets.models import Balance
-from budgets.services import spending
+from budgets.services import balances
 from budgets.tests.builders import approved_budget
 from budgets.tests.test_spending import (  # noqa: F401 - in_english is an autouse fixture
     import_rows,
@@ -40,7 +40,7 @@ def agency_of(budget):
 
 def settle(budget, subject, *, accepted_on=dt.date(2030, 9, 15), passed=True, credit=True, actor=None):
     with time_machine.travel(AFTER_ACCEPTANCE, tick=False):
-        return spending.balance_settle(
+        return balances.balance_settle(
             actor=actor or agency_of(budget),
             budget=budget,
             subject=subject,
@@ -161,13 +161,13 @@ def test_b9_unit_reports_the_use_of_a_kept_balance(budget):
     balance = settle(budget, first)
     admin = unit_admin_of(first.unit)
     with time_machine.travel(dt.datetime(2032, 9, 1, 9, 0, tzinfo=SHANGHAI), tick=False):
-        balance = spending.balance_use_report(
+        balance = balances.balance_use_report(
             actor=admin, balance=balance, used_amount=Decimal("3000000.00"), report="用于后续实验材料"
         )
     assert (balance.used_amount, balance.use_report) == (Decimal("3000000.00"), "用于后续实验材料")
     assert Obligation.objects.get(kind="balance_use_report").state == Obligation.State.DONE
     with pytest.raises(StateConflict):
-        spending.balance_use_report(actor=admin, balance=balance, used_amount=Decimal(0), report="再次")
+        balances.balance_use_report(actor=admin, balance=balance, used_amount=Decimal(0), report="再次")
 
 
 @pytest.mark.parametrize("used", [Decimal("5000000.01"), Decimal(-1), Decimal("0.001")])
@@ -175,7 +175,7 @@ def test_b9_used_amount_is_within_the_balance(budget, used):
     first, _second = subjects_of(budget)
     balance = settle(budget, first)
     with pytest.raises(ValidationError):
-        spending.balance_use_report(actor=unit_admin_of(first.unit), balance=balance, used_amount=used, report="x")
+        balances.balance_use_report(actor=unit_admin_of(first.unit), balance=balance, used_amount=used, report="x")
     balance.refresh_from_db()
     assert balance.reported_at is None
 
@@ -184,7 +184,7 @@ def test_b9_recovered_balance_has_no_use_report(budget):
     first, _second = subjects_of(budget)
     balance = settle(budget, first, credit=False)
     with pytest.raises(StateConflict):
-        spending.balance_use_report(
+        balances.balance_use_report(
             actor=unit_admin_of(first.unit), balance=balance, used_amount=Decimal(1), report="x"
         )
 
@@ -199,7 +199,7 @@ def test_b9_only_the_subject_unit_reports_the_use(budget, who):
         "agency": lambda: agency_of(budget),
     }[who]()
     with pytest.raises(PermissionDenied):
-        spending.balance_use_report(actor=actor, balance=balance, used_amount=Decimal(1), report="x")
+        balances.balance_use_report(actor=actor, balance=balance, used_amount=Decimal(1), report="x")
 
 
 @pytest.mark.parametrize("who", ["another_agency", "lead_unit_admin", "project_leader"])

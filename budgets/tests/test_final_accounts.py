@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import OrganisationFactory, UserFactory
 from budgets.models import FinalAccount
-from budgets.services import spending
+from budgets.services import final_accounts
 from budgets.tests.builders import approved_budget
 from budgets.tests.test_spending import (  # noqa: F401 - in_english is an autouse fixture
     import_rows,
@@ -64,7 +64,7 @@ def lines_of(account) -> dict:
 
 def test_b7_compile_gives_each_subject_and_category_its_approved_and_spent_central_funds(budget):
     spend_2027(budget)
-    account = spending.final_account_compile(actor=lead_admin(budget), budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=lead_admin(budget), budget=budget, year=2027)
     assert account.state == FinalAccount.State.DRAFT
     lines = lines_of(account)
     assert len(lines) == 10  # 5 categories × 2 subjects
@@ -73,7 +73,7 @@ def test_b7_compile_gives_each_subject_and_category_its_approved_and_spent_centr
     assert lines[(2, "indirect")] == (Decimal("700000.00"), Decimal("0.00"), Decimal("0.00"))
     carry = {
         row.subject.number: (row.carried_in, row.received, row.spent, row.carried_out)
-        for row in spending.final_account_carry_over(account)
+        for row in final_accounts.final_account_carry_over(account)
     }
     assert carry == {
         1: (Decimal("0.00"), Decimal("1250000.00"), Decimal("100000.00"), Decimal("1150000.00")),
@@ -86,13 +86,13 @@ def test_b7_next_year_carries_in_last_years_remainder(budget):
     spend_2027(budget)
     first, _second = subjects_of(budget)
     import_rows(budget.project.leader, budget, 2028, [row(first, "材料费", "200000", "2028-05-05")])
-    account = spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2028)
+    account = final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2028)
     assert lines_of(account)[(1, "materials")] == (
         Decimal("2500000.00"),
         Decimal("200000.00"),
         Decimal("300000.00"),
     )
-    first_carry = spending.final_account_carry_over(account)[0]
+    first_carry = final_accounts.final_account_carry_over(account)[0]
     assert (first_carry.carried_in, first_carry.received, first_carry.spent, first_carry.carried_out) == (
         Decimal("1150000.00"),
         Decimal("1250000.00"),
@@ -104,7 +104,7 @@ def test_b7_next_year_carries_in_last_years_remainder(budget):
 def test_b7_spending_outside_the_approved_categories_still_shows(budget):
     first, _second = subjects_of(budget)
     import_rows(budget.project.leader, budget, 2027, [row(first, "燃料动力费", "300")])
-    lines = lines_of(spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2027))
+    lines = lines_of(final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2027))
     assert lines[(1, "fuel_power")] == (Decimal("0.00"), Decimal("300.00"), Decimal("300.00"))
 
 
@@ -118,9 +118,9 @@ def test_b7_submit_by_the_lead_unit_completes_the_years_obligation():
     agency_user = UserFactory(organisation=project.managing_agency, roles=["agency"])
     spend_2027(budget)
     admin = lead_admin(budget)
-    account = spending.final_account_compile(actor=admin, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
     with time_machine.travel(IN_MARCH_2028, tick=False):
-        account = spending.final_account_submit(actor=admin, final_account=account, explanation="账表一致")
+        account = final_accounts.final_account_submit(actor=admin, final_account=account, explanation="账表一致")
     account.refresh_from_db()
     assert (account.state, account.submitted_by, account.explanation) == ("submitted", admin, "账表一致")
     assert account.submitted_at == IN_MARCH_2028
@@ -133,10 +133,10 @@ def test_b7_submit_by_the_lead_unit_completes_the_years_obligation():
 
 def test_b7_submit_records_the_obligation_as_met_when_the_sweep_has_not_made_it(budget):
     admin = lead_admin(budget)
-    account = spending.final_account_compile(actor=admin, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
     assert not Obligation.objects.filter(kind="final_accounts").exists()
     with time_machine.travel(IN_MARCH_2028, tick=False):
-        spending.final_account_submit(actor=admin, final_account=account)
+        final_accounts.final_account_submit(actor=admin, final_account=account)
     obligation = Obligation.objects.get(kind="final_accounts", period="2027", object_id=str(budget.project_id))
     assert obligation.state == Obligation.State.DONE
 
@@ -149,7 +149,7 @@ def test_b7_submit_records_the_obligation_as_met_when_the_sweep_has_not_made_it(
 def test_b7_funds_under_three_months_old_at_the_year_end_are_exempt(funds_received_on, state):
     """B7 — KRD-FUNDS §37: 项目资金下达之日起至年度终了不满三个月的项目，当年可以不编报年度财务决算."""
     budget = approved_budget(funds_received_on=funds_received_on)
-    account = spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
     assert account.state == state
     # The deadline engine agrees: no obligation for an exempt year.
     project_services.project_obligations_ensure(project=budget.project, today=dt.date(2028, 3, 1))
@@ -167,10 +167,10 @@ def test_b7_after_an_exempt_year_the_next_accounts_cover_both_years():
     leader = budget.project.leader
     import_rows(leader, budget, 2027, [row(first, "材料费", "1000", "2027-12-01")])
     import_rows(leader, budget, 2028, [row(first, "材料费", "2000", "2028-02-01")])
-    account = spending.final_account_compile(actor=leader, budget=budget, year=2028)
+    account = final_accounts.final_account_compile(actor=leader, budget=budget, year=2028)
     assert account.state == FinalAccount.State.DRAFT
     assert lines_of(account)[(1, "materials")] == (Decimal("2500000.00"), Decimal("3000.00"), Decimal("3000.00"))
-    carry = spending.final_account_carry_over(account)[0]
+    carry = final_accounts.final_account_carry_over(account)[0]
     assert (carry.carried_in, carry.received, carry.spent) == (
         Decimal("0.00"),
         Decimal("2500000.00"),
@@ -181,20 +181,20 @@ def test_b7_after_an_exempt_year_the_next_accounts_cover_both_years():
 def test_b7_exempt_accounts_are_not_submitted():
     budget = approved_budget(funds_received_on=dt.date(2027, 10, 2))
     admin = lead_admin(budget)
-    account = spending.final_account_compile(actor=admin, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
     with time_machine.travel(IN_MARCH_2028, tick=False), pytest.raises(StateConflict) as refused:
-        spending.final_account_submit(actor=admin, final_account=account)
+        final_accounts.final_account_submit(actor=admin, final_account=account)
     assert refused.value.code == "final_account_exempt"
 
 
 def test_b7_accounts_are_submitted_after_the_year_has_ended(budget):
     admin = lead_admin(budget)
-    account = spending.final_account_compile(actor=admin, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
     with (
         time_machine.travel(dt.datetime(2027, 12, 31, 23, 0, tzinfo=SHANGHAI), tick=False),
         pytest.raises(StateConflict) as refused,
     ):
-        spending.final_account_submit(actor=admin, final_account=account)
+        final_accounts.final_account_submit(actor=admin, final_account=account)
     assert refused.value.code == "year_not_ended"
     account.refresh_from_db()
     assert account.state == FinalAccount.State.DRAFT
@@ -203,22 +203,22 @@ def test_b7_accounts_are_submitted_after_the_year_has_ended(budget):
 def test_b7_spending_imported_after_compiling_needs_a_new_compilation(budget):
     first, _second = subjects_of(budget)
     admin = lead_admin(budget)
-    account = spending.final_account_compile(actor=admin, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
     with time_machine.travel(IN_MARCH_2028, tick=False):
         import_rows(admin, budget, 2027, [row(first, amount="10")])
         with pytest.raises(StateConflict) as refused:
-            spending.final_account_submit(actor=admin, final_account=account)
+            final_accounts.final_account_submit(actor=admin, final_account=account)
         assert refused.value.code == "final_account_stale"
-        account = spending.final_account_compile(actor=admin, budget=budget, year=2027)
-        assert spending.final_account_submit(actor=admin, final_account=account).state == "submitted"
+        account = final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
+        assert final_accounts.final_account_submit(actor=admin, final_account=account).state == "submitted"
     with pytest.raises(StateConflict):
-        spending.final_account_compile(actor=admin, budget=budget, year=2027)
+        final_accounts.final_account_compile(actor=admin, budget=budget, year=2027)
 
 
 @pytest.mark.parametrize("who", ["project_leader", "subject_unit_admin", "other_unit_admin", "agency"])
 def test_b7_only_the_lead_units_admin_submits(budget, who):
     _first, second = subjects_of(budget)
-    account = spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
     actor = {
         "project_leader": lambda: budget.project.leader,
         "subject_unit_admin": lambda: unit_admin_of(second.unit),
@@ -226,7 +226,7 @@ def test_b7_only_the_lead_units_admin_submits(budget, who):
         "agency": lambda: UserFactory(organisation=budget.project.managing_agency, roles=["agency"]),
     }[who]()
     with time_machine.travel(IN_MARCH_2028, tick=False), pytest.raises(PermissionDenied):
-        spending.final_account_submit(actor=actor, final_account=account)
+        final_accounts.final_account_submit(actor=actor, final_account=account)
     account.refresh_from_db()
     assert account.state == FinalAccount.State.DRAFT
 
@@ -240,13 +240,13 @@ def test_b7_compiling_is_for_the_lead_unit_and_the_leader(budget, who):
         else UserFactory(organisation=budget.project.managing_agency, roles=["agency"])
     )
     with pytest.raises(PermissionDenied):
-        spending.final_account_compile(actor=actor, budget=budget, year=2027)
+        final_accounts.final_account_compile(actor=actor, budget=budget, year=2027)
     assert not FinalAccount.objects.exists()
 
 
 def test_b7_no_accounts_for_a_year_outside_the_project(budget):
     with pytest.raises(RuleViolation) as refused:
-        spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2031)
+        final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2031)
     assert (refused.value.rule, refused.value.code) == ("B7", "year_outside_project")
 
 
@@ -275,7 +275,7 @@ def test_final_account_pages_compile_and_submit(client, budget):
 
 def test_subject_unit_admin_sees_a_refusal_to_submit_as_a_message(client, budget):
     _first, second = subjects_of(budget)
-    spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
+    final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
     client.force_login(unit_admin_of(second.unit))
     response = client.post(reverse("budgets:final_account_submit", args=[budget.pk, 2027]), follow=True)
     assert response.status_code == 200
@@ -284,7 +284,7 @@ def test_subject_unit_admin_sees_a_refusal_to_submit_as_a_message(client, budget
 
 
 def test_other_units_admin_gets_404_on_final_accounts(client, budget):
-    spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
+    final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
     client.force_login(unit_admin_of(OrganisationFactory()))
     for name, args in (
         ("budgets:final_accounts", [budget.pk]),
@@ -313,7 +313,7 @@ def test_api_compiles_and_submits(api_client, budget):
 
 
 def test_api_answers_404_outside_the_budget(api_client, budget):
-    account = spending.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
+    account = final_accounts.final_account_compile(actor=budget.project.leader, budget=budget, year=2027)
     api_client.force_authenticate(unit_admin_of(OrganisationFactory()))
     assert api_client.get(f"/api/v1/final-accounts/{account.pk}/").status_code == 404
     assert api_client.post("/api/v1/final-accounts/", {"budget": budget.pk, "year": 2027}).status_code == 404

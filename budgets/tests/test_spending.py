@@ -18,8 +18,8 @@ from openpyxl import Workbook
 
 from accounts.tests.factories import OrganisationFactory, UserFactory
 from budgets.models import Expenditure, ExpenditureImport
-from budgets.services import spending
-from budgets.services.spending import ImportRefused
+from budgets.services import execution, spending_import
+from budgets.services.spending_import import ImportRefused
 from budgets.tests.builders import approved_budget
 from core.models import AuditEvent
 
@@ -74,7 +74,9 @@ def csv_upload(rows, *, header=HEADER, encoding="utf-8-sig", name="spending.csv"
 
 
 def import_rows(actor, budget, year, rows, **kwargs) -> ExpenditureImport:
-    return spending.expenditure_import(actor=actor, budget=budget, year=year, uploaded_file=csv_upload(rows, **kwargs))
+    return spending_import.expenditure_import(
+        actor=actor, budget=budget, year=year, uploaded_file=csv_upload(rows, **kwargs)
+    )
 
 
 def lead_admin(budget):
@@ -192,7 +194,9 @@ def test_good_xlsx_import_reads_date_cells_and_numbers(budget):
         content.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    record = spending.expenditure_import(actor=lead_admin(budget), budget=budget, year=2027, uploaded_file=upload)
+    record = spending_import.expenditure_import(
+        actor=lead_admin(budget), budget=budget, year=2027, uploaded_file=upload
+    )
     assert (record.state, record.row_count, record.total, record.file_name) == (
         "applied",
         2,
@@ -331,7 +335,9 @@ def test_missing_required_column_refuses_the_file(budget):
 def test_title_lines_above_the_header_are_skipped(budget):
     first, _second = subjects_of(budget)
     upload = csv_upload([HEADER, row(first, amount="66")], header=["某某大学科研项目支出明细表"])
-    record = spending.expenditure_import(actor=budget.project.leader, budget=budget, year=2027, uploaded_file=upload)
+    record = spending_import.expenditure_import(
+        actor=budget.project.leader, budget=budget, year=2027, uploaded_file=upload
+    )
     assert (record.row_count, record.total) == (1, Decimal("66.00"))
 
 
@@ -448,7 +454,7 @@ def test_execution_rates_per_subject_category_and_project(budget):
             row(second, "劳务费", "500000"),
         ],
     )
-    rates = spending.execution_rates(budget)
+    rates = execution.execution_rates(budget)
     materials = next(r for r in rates.subjects[0].rows if r.category == "materials")
     assert (materials.approved, materials.spent, materials.rate) == (
         Decimal("2500000.00"),

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from budgets.models import Expenditure, ExpenditureImport
-from budgets.services import spending
+from budgets.services import spending_import
 from budgets.tests.builders import approved_budget
 from budgets.tests.test_spending import csv_upload, lead_admin, row, subjects_of
 from core.testing import celery_worker, wait_for
@@ -28,7 +28,7 @@ def _large_file(budget, *, bad_row: int | None = None):
     if bad_row is not None:
         rows[bad_row][4] = "2026-12-31"  # booked before the year
     upload = csv_upload(rows, name="财务系统导出.csv")
-    assert upload.size > spending.BACKGROUND_IMPORT_BYTES
+    assert upload.size > spending_import.BACKGROUND_IMPORT_BYTES
     return upload
 
 
@@ -75,7 +75,7 @@ def test_a_large_file_with_one_bad_row_imports_nothing_in_the_worker(client):
     budget = approved_budget()
     admin = lead_admin(budget)
     with worker_for_tasks():
-        record = spending.expenditure_import_queue(
+        record = spending_import.expenditure_import_queue(
             actor=admin, budget=budget, year=2027, uploaded_file=_large_file(budget, bad_row=3999)
         )
         done = wait_for(

@@ -2,7 +2,8 @@
 balances (B9).
 
 Every page answers 404 for a budget the user may not open (``budget_get_for_user``). A
-refusal of an action on a budget the user may open is shown as a message on the page.
+refusal of an action on a budget the user may open is shown as a message on the page
+(``core.refusals``); so is an action the user's role does not take on it (``budgets.policies``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -19,15 +19,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from budgets import rules, selectors
-from budgets.models import Balance, Budget, FinalAccount
-from budgets.services import spending as services
+from budgets import policies, rules, selectors
+from budgets.models import Balance, Budget, ExpenditureImport, FinalAccount
+from budgets.services import balances as balance_services
+from budgets.services import execution, finance_files
+from budgets.services import final_accounts as account_services
+from budgets.services import spending_import as import_services
 from core.access import declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
+from core.refusals import refusals
+from projects import rules as project_rules
 
 # Those who read a budget book (object-scoped through budgets_for_user: others get 404).
 SPENDING_READERS = roles("applicant", "unit_admin", "agency", "ministry", "admin", object_scoped=True)
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 RECENT_IMPORTS = 20
 ERRORS_SHOWN = 50
 
@@ -35,7 +38,7 @@ ERRORS_SHOWN = 50
 def _years(budget: Budget) -> list[int]:
     if budget.project is None:
         return []
-    first, last = services.project_years(budget.project)
+    first, last = execution.spending_years(budget.project)
     return list(range(first, last + 1))
 
 
@@ -57,8 +60,7 @@ class ExpenditureImportForm(forms.Form):
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
-        if uploaded.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 64 MB."))
+        finance_files.check_size(uploaded, field=None)
         return uploaded
 
 
@@ -94,15 +96,9 @@ class BalanceUseForm(forms.Form):
     report = forms.CharField(label=gettext_lazy("What it was used for"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _refusal(request: HttpRequest, error: Exception) -> None:
-    """A service's refusal as messages on the page."""
-    if isinstance(error, ValidationError):
-        for message in error.messages:
-            messages.error(request, message)
-    elif isinstance(error, (RuleViolation, StateConflict)):
-        messages.error(request, error.message)
-    else:
-        messages.error(request, _("Your role cannot do this on this budget."))
+def _role_refused(request: HttpRequest) -> None:
+    """The budget is the user's to open, the action not theirs to take on it."""
+    messages.error(request, _("Your role cannot do this on this budget."))
 
 
 # ---- Spending --------------------------------------------------------------------------------
@@ -112,7 +108,7 @@ def _spending_page(request: HttpRequest, budget: Budget, form: ExpenditureImport
     imports = list(budget.imports.select_related("imported_by").order_by("-imported_at", "-id")[:RECENT_IMPORTS])
     for record in imports:
         record.shown_errors = record.errors[:ERRORS_SHOWN]
-        record.hidden_error_count = max(services.import_error_count(record) - ERRORS_SHOWN, 0)
+        record.hidden_error_count = max(import_services.import_error_count(record) - ERRORS_SHOWN, 0)
     return render(
         request,
         "budgets/spending_detail.html",
@@ -120,9 +116,9 @@ def _spending_page(request: HttpRequest, budget: Budget, form: ExpenditureImport
             "budget": budget,
             "project": budget.project,
             "form": form,
-            "may_import": services.may_import(request.user, budget),
+            "may_import": policies.may_import_spending(request.user, budget),
             "imports": imports,
-            "rates": services.execution_rates(budget) if budget.approved_version_id else None,
+            "rates": execution.execution_rates(budget) if budget.approved_version_id else None,
         },
         status=status,
     )
@@ -140,7 +136,7 @@ def import_status(request: HttpRequest, pk: int, import_pk: int) -> HttpResponse
     response = render(
         request,
         "budgets/_import_status.html",
-        {"budget": budget, "record": record, "rows": services.import_progress(record)},
+        {"budget": budget, "record": record, "rows": import_services.import_progress(record)},
     )
     if record.state not in (record.State.QUEUED, record.State.RUNNING) and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
@@ -164,14 +160,17 @@ def spending_import(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExpenditureImportForm(request.POST, request.FILES, budget=budget)
     if not form.is_valid():
         return _spending_page(request, budget, form, status=400)
+    if not policies.may_import_spending(request.user, budget):
+        _role_refused(request)
+        return redirect("budgets:spending", pk=budget.pk)
     uploaded = form.cleaned_data["file"]
-    if uploaded.size > services.BACKGROUND_IMPORT_BYTES:
-        try:
-            record = services.expenditure_import_queue(
-                actor=request.user, budget=budget, year=form.cleaned_data["year"], uploaded_file=uploaded
+    year = form.cleaned_data["year"]
+    if uploaded.size > import_services.BACKGROUND_IMPORT_BYTES:
+        with refusals(request) as outcome:
+            record = import_services.expenditure_import_queue(
+                actor=request.user, budget=budget, year=year, uploaded_file=uploaded
             )
-        except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
-            _refusal(request, error)
+        if outcome.refused:
             return redirect("budgets:spending", pk=budget.pk)
         messages.info(
             request,
@@ -179,21 +178,21 @@ def spending_import(request: HttpRequest, pk: int) -> HttpResponse:
             % {"file": record.file_name},
         )
         return redirect(f"{reverse('budgets:spending', args=[budget.pk])}#import-{record.pk}")
-    try:
-        record = services.expenditure_import(
-            actor=request.user, budget=budget, year=form.cleaned_data["year"], uploaded_file=uploaded
+    with refusals(request) as outcome:
+        # A refused file comes back refused: its row errors are on the page, under its anchor.
+        record = import_services.expenditure_import(
+            actor=request.user, budget=budget, year=year, uploaded_file=uploaded, refused_raises=False
         )
-    except services.ImportRefused as error:
-        messages.error(request, error.message)
-        return redirect(f"{reverse('budgets:spending', args=[budget.pk])}#import-{error.expenditure_import.pk}")
-    except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
-        _refusal(request, error)
-    else:
-        messages.success(
-            request,
-            _("Imported %(rows)d rows (%(total)s yuan) of %(year)d.")
-            % {"rows": record.row_count, "total": record.total, "year": record.year},
-        )
+    if outcome.refused:
+        return redirect("budgets:spending", pk=budget.pk)
+    if record.state == ExpenditureImport.State.REFUSED:
+        messages.error(request, import_services.refusal_message(record))
+        return redirect(f"{reverse('budgets:spending', args=[budget.pk])}#import-{record.pk}")
+    messages.success(
+        request,
+        _("Imported %(rows)d rows (%(total)s yuan) of %(year)d.")
+        % {"rows": record.row_count, "total": record.total, "year": record.year},
+    )
     return redirect("budgets:spending", pk=budget.pk)
 
 
@@ -204,8 +203,6 @@ def spending_import(request: HttpRequest, pk: int) -> HttpResponse:
 @declare_access(SPENDING_READERS)
 def final_accounts(request: HttpRequest, pk: int) -> HttpResponse:
     """The final accounts of each year of the project, with their state and due date."""
-    from projects import rules as project_rules
-
     budget = selectors.budget_get_for_user(request.user, pk)
     accounts = {account.year: account for account in budget.final_accounts.all()}
     rows = [
@@ -221,8 +218,6 @@ def final_accounts(request: HttpRequest, pk: int) -> HttpResponse:
 @declare_access(SPENDING_READERS)
 def final_account(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     """One year's final accounts: lines per subject and category, carry-over per subject."""
-    from projects import rules as project_rules
-
     budget = selectors.budget_get_for_user(request.user, pk)
     if year not in _years(budget):
         raise Http404
@@ -236,8 +231,8 @@ def final_account(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             if not subjects or subjects[-1]["subject"].pk != line.subject_id:
                 subjects.append({"subject": line.subject, "lines": []})
             subjects[-1]["lines"].append(line)
-        carry_over = services.final_account_carry_over(account)
-    period_start = services.accounts_period_start(budget.project, year)
+        carry_over = account_services.final_account_carry_over(account)
+    period_start = account_services.accounts_period_start(budget.project, year)
     return render(
         request,
         "budgets/final_account_detail.html",
@@ -250,8 +245,8 @@ def final_account(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             "carry_over": carry_over,
             "period_start": period_start if period_start != year else None,
             "due": project_rules.final_accounts_due_date(year),
-            "may_compile": services.may_compile(request.user, budget),
-            "may_submit": services.may_submit(request.user, budget),
+            "may_compile": policies.may_compile_final_accounts(request.user, budget),
+            "may_submit": policies.may_submit_final_accounts(request.user, budget),
             "submit_form": FinalAccountSubmitForm(),
         },
     )
@@ -261,11 +256,12 @@ def final_account(request: HttpRequest, pk: int, year: int) -> HttpResponse:
 @declare_access(roles("applicant", "unit_admin", object_scoped=True))
 def final_account_compile(request: HttpRequest, pk: int, year: int) -> HttpResponse:
     budget = selectors.budget_get_for_user(request.user, pk)
-    try:
-        account = services.final_account_compile(actor=request.user, budget=budget, year=year)
-    except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
-        _refusal(request, error)
-    else:
+    if not policies.may_compile_final_accounts(request.user, budget):
+        _role_refused(request)
+        return redirect("budgets:final_account", pk=budget.pk, year=year)
+    with refusals(request) as outcome:
+        account = account_services.final_account_compile(actor=request.user, budget=budget, year=year)
+    if not outcome.refused:
         if account.state == FinalAccount.State.EXEMPT:
             messages.warning(request, account.explanation)
         else:
@@ -281,14 +277,14 @@ def final_account_submit(request: HttpRequest, pk: int, year: int) -> HttpRespon
     form = FinalAccountSubmitForm(request.POST)
     if account is None:
         messages.error(request, _("Compile the final accounts first."))
+    elif not policies.may_submit_final_accounts(request.user, budget):
+        _role_refused(request)
     elif form.is_valid():
-        try:
-            services.final_account_submit(
+        with refusals(request) as outcome:
+            account_services.final_account_submit(
                 actor=request.user, final_account=account, explanation=form.cleaned_data["explanation"]
             )
-        except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
-            _refusal(request, error)
-        else:
+        if not outcome.refused:
             messages.success(request, _("The %(year)d final accounts were sent to the agency.") % {"year": year})
     return redirect("budgets:final_account", pk=budget.pk, year=year)
 
@@ -301,8 +297,8 @@ def _balances_page(request: HttpRequest, budget: Budget, *, settle_form=None, us
         balance.subject_id: balance
         for balance in budget.balances.select_related("subject__unit", "decided_by").order_by("subject__number")
     }
-    rates = services.execution_rates(budget) if budget.approved_version_id else None
-    may_settle = services.may_settle(request.user, budget)
+    rates = execution.execution_rates(budget) if budget.approved_version_id else None
+    may_settle = policies.may_settle_balance(request.user, budget)
     use_forms = use_forms or {}
     rows = []
     for subject_rates in rates.subjects if rates else []:
@@ -312,7 +308,7 @@ def _balances_page(request: HttpRequest, budget: Budget, *, settle_form=None, us
             balance is not None
             and balance.disposition == Balance.Disposition.KEPT
             and balance.reported_at is None
-            and services.may_report_use(request.user, balance)
+            and policies.may_report_balance_use(request.user, balance)
         )
         rows.append(
             {
@@ -354,16 +350,14 @@ def balances(request: HttpRequest, pk: int) -> HttpResponse:
 def balance_settle(request: HttpRequest, pk: int) -> HttpResponse:
     budget = selectors.budget_get_for_user(request.user, pk)
     form = BalanceSettleForm(request.POST, budget=budget)
-    if not services.may_settle(request.user, budget):
+    if not policies.may_settle_balance(request.user, budget):
         messages.error(request, _("Only the managing agency settles balances."))
     elif not form.is_valid():
         return _balances_page(request, budget, settle_form=form, status=400)
     else:
-        try:
-            balance = services.balance_settle(actor=request.user, budget=budget, **form.cleaned_data)
-        except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
-            _refusal(request, error)
-        else:
+        with refusals(request) as outcome:
+            balance = balance_services.balance_settle(actor=request.user, budget=budget, **form.cleaned_data)
+        if not outcome.refused:
             messages.success(
                 request,
                 _("The balance of %(subject)s: %(amount)s yuan, %(disposition)s.")
@@ -387,17 +381,15 @@ def balance_report(request: HttpRequest, pk: int) -> HttpResponse:
     if balance is None:
         raise Http404
     form = BalanceUseForm(request.POST, prefix=f"balance-{balance.pk}")
-    if not services.may_report_use(request.user, balance):
+    if not policies.may_report_balance_use(request.user, balance):
         messages.error(request, _("Only the subject unit reports the use of its balance."))
     elif not form.is_valid():
         budget = selectors.budget_get_for_user(request.user, balance.budget_id)
         return _balances_page(request, budget, use_forms={balance.pk: form}, status=400)
     else:
-        try:
-            services.balance_use_report(actor=request.user, balance=balance, **form.cleaned_data)
-        except (PermissionDenied, ValidationError, RuleViolation, StateConflict) as error:
-            _refusal(request, error)
-        else:
+        with refusals(request) as outcome:
+            balance_services.balance_use_report(actor=request.user, balance=balance, **form.cleaned_data)
+        if not outcome.refused:
             messages.success(request, _("The use of the balance is reported."))
     return redirect("budgets:balances", pk=balance.budget_id)
 
