@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -535,13 +536,14 @@ def expenditure_import_run(*, record_id: int) -> ExpenditureImport | None:
         return None
     ExpenditureImport.objects.filter(pk=record.pk).update(state=ExpenditureImport.State.RUNNING)
     try:
-        with record.stored_file.open("rb") as handle:
-            handle.name = record.file_name
+        with record.stored_file.open("rb") as stored:
+            # Read under the name it was uploaded with; the stored file keeps its own, so that
+            # is the file deleted below.
             return expenditure_import(
                 actor=record.imported_by,
                 budget=record.budget,
                 year=record.year,
-                uploaded_file=handle,
+                uploaded_file=File(stored.file, name=record.file_name),
                 record=record,
                 refused_raises=False,
             )

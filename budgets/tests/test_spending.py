@@ -569,3 +569,17 @@ def test_api_hides_other_budgets(api_client, budget):
     )
     assert response.status_code == 404
     assert ExpenditureImport.objects.count() == 1
+
+
+def test_the_worker_deletes_the_stored_file_of_a_queued_import(budget, django_capture_on_commit_callbacks):
+    subject = subjects_of(budget)[0]
+    upload = csv_upload([row(subject)], name="财务系统导出.csv")
+    with django_capture_on_commit_callbacks(execute=False):
+        record = spending_import.expenditure_import_queue(
+            actor=lead_admin(budget), budget=budget, year=2027, uploaded_file=upload
+        )
+    storage, stored_name = record.stored_file.storage, record.stored_file.name
+    assert storage.exists(stored_name)
+    done = spending_import.expenditure_import_run(record_id=record.pk)
+    assert (done.state, done.row_count) == (ExpenditureImport.State.APPLIED, 1)
+    assert not storage.exists(stored_name)
