@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from accounts.tests.factories import OrganisationFactory, UserFactory
 from budgets.models import Expenditure, ExpenditureImport
-from budgets.services import execution, spending_import
+from budgets.services import execution, finance_files, spending_import
 from budgets.services.spending_import import ImportRefused
 from budgets.tests.builders import approved_budget
 from core.models import AuditEvent
@@ -554,6 +554,25 @@ def test_api_refused_import_answers_400_with_row_errors(api_client, budget):
     assert "B4" in body["detail"]
     history = api_client.get(f"/api/v1/expenditure-imports/?budget={budget.pk}").json()["results"]
     assert [item["state"] for item in history] == ["refused"]
+
+
+def test_a_file_above_the_limit_is_refused_by_the_page_and_the_api_alike(client, api_client, budget, monkeypatch):
+    monkeypatch.setattr(finance_files, "MAX_FILE_BYTES", 100)
+    first, _second = subjects_of(budget)
+    rows = [row(first), row(first)]
+    api_client.force_authenticate(budget.project.leader)
+    response = api_client.post(
+        "/api/v1/expenditures/import/",
+        {"budget": budget.pk, "year": 2027, "file": csv_upload(rows)},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"file": ["The file is larger than 64 MB."]}
+    client.force_login(budget.project.leader)
+    page = client.post(reverse("budgets:spending_import", args=[budget.pk]), {"year": 2027, "file": csv_upload(rows)})
+    assert page.status_code == 400
+    assert "The file is larger than 64 MB." in page.content.decode()
+    assert not ExpenditureImport.objects.exists()
 
 
 def test_api_hides_other_budgets(api_client, budget):
