@@ -10,14 +10,17 @@ events) and for the S8 mark of a page."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from core.selectors import known, through
+from projects import policies
 from projects.models import (
     Appeal,
     Call,
     FormalReview,
+    LibraryEntry,
     Objection,
     Project,
     Proposal,
@@ -113,11 +116,8 @@ def call_get_for_user(user, pk: int) -> Call:
 
 
 def call_is_managed_by(user, call: Call) -> bool:
-    return user.is_superuser or (
-        user.is_authenticated
-        and user.has_role("agency")
-        and user.organisation_id == call.special_project.managing_agency_id
-    )
+    """The agency that manages ``call`` (``policies.manages_call``, kept under this name for pages)."""
+    return policies.manages_call(user, call)
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:
@@ -150,8 +150,6 @@ def proposals_for_user(user) -> QuerySet[Proposal]:
 def proposal_page_for_user(user, *, page_number, per_page: int = 50):
     """One page of the user's proposals, newest first. The page's ids come from a narrow query
     (scope, sort, limit on the proposal table alone), then only those rows are joined."""
-    from django.core.paginator import Paginator
-
     ids = proposals_for_user(user).order_by("-updated_at", "-id").values_list("id", flat=True)
     page = Paginator(ids, per_page).get_page(page_number)
     rows = {proposal.pk: proposal for proposal in proposals_for_user(user).filter(pk__in=list(page.object_list))}
@@ -260,8 +258,6 @@ def subjects_prefetch(user, lookup: str = "subjects") -> Prefetch:
 
 def library_entries_for_user(user) -> QuerySet:
     """Project-library entries of the user's unit (P12 — INTL §22)."""
-    from projects.models import LibraryEntry
-
     if not user.is_authenticated or not user.organisation_id:
         return LibraryEntry.objects.none()
     return LibraryEntry.objects.filter(lead_unit_id=user.organisation_id).order_by("-entered_at")

@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.deadlines.rules import add_months
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock_first
 from core.notifications import notify
+from projects import policies
 from projects.models import Call, Project, Proposal
-from projects.services.common import _agency_of, _lock_proposal, _transition, project_obligations_ensure
+from projects.services.common import _lock_proposal, _transition, project_obligations_ensure
 from projects.services.library import post_evaluation_ensure
 from projects.services.task_books import task_books_generate
 
@@ -23,7 +25,7 @@ def _next_project_number(call: Call) -> str:
     """E.g. 2027YFA0500103: year, YF, the program letter, the special project and a sequence."""
     letter = {"key_rd": "A", "major": "Z", "intl": "D"}.get(call.special_project.program.code, "X")
     prefix = f"{call.year}YF{letter}{call.special_project_id % 100:02d}"
-    last = Project.objects.select_for_update().filter(number__startswith=prefix).order_by("-number").first()
+    last = lock_first(Project.objects.filter(number__startswith=prefix), order_by=("-number",))
     sequence = int(last.number[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{sequence:05d}"
 
@@ -34,7 +36,7 @@ def approval_issue(*, actor, proposal: Proposal, now=None) -> Project:
     objection: the project gets its number (P5 — KRD-MGMT §33)."""
     now = now or timezone.now()
     proposal = _lock_proposal(proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     notice = proposal.public_notices.order_by("-starts_at").first()
     if proposal.state != Proposal.State.IN_PUBLIC_NOTICE or notice is None:

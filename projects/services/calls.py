@@ -15,20 +15,15 @@ from accounts.roles import Role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
-from projects import rules
+from core.locks import lock
+from projects import policies, rules
 from projects.models import Call, CallDirection
-
-
-def _agency_may_manage(user, special_project) -> bool:
-    return user.is_superuser or (
-        user.has_role(Role.AGENCY.value) and user.organisation_id == special_project.managing_agency_id
-    )
 
 
 @transaction.atomic
 def call_create(*, actor, special_project, directions: list[dict] | None = None, **fields) -> Call:
     """A draft call guide of a special project the actor's agency manages."""
-    if not _agency_may_manage(actor, special_project):
+    if not policies.manages_special_project(actor, special_project):
         raise PermissionDenied
     call = Call(special_project=special_project, **fields)
     if special_project.program.code == "intl":
@@ -43,8 +38,8 @@ def call_create(*, actor, special_project, directions: list[dict] | None = None,
 
 @transaction.atomic
 def call_update(*, actor, call: Call, **fields) -> Call:
-    call = Call.objects.select_for_update().get(pk=call.pk)
-    if not _agency_may_manage(actor, call.special_project):
+    call = lock(Call, call.pk)
+    if not policies.manages_call(actor, call):
         raise PermissionDenied
     if call.state != Call.State.DRAFT:
         raise StateConflict(_("A published call guide can no longer be edited."), code="call_published")
@@ -56,8 +51,8 @@ def call_update(*, actor, call: Call, **fields) -> Call:
 def call_direction_add(
     *, actor, call: Call, code: str, title: str, planned_projects: int, budget_outline=None, discipline_code: str = ""
 ) -> CallDirection:
-    call = Call.objects.select_for_update().get(pk=call.pk)
-    if not _agency_may_manage(actor, call.special_project):
+    call = lock(Call, call.pk)
+    if not policies.manages_call(actor, call):
         raise PermissionDenied
     if call.state != Call.State.DRAFT:
         raise StateConflict(_("A published call guide can no longer be edited."), code="call_published")
@@ -80,8 +75,8 @@ def call_publish(*, actor, call: Call, now: dt.datetime | None = None) -> Call:
     """Publish a draft call guide. P1 — KRD-MGMT §21: refused when fewer than 50 days separate
     publication from the closing of applications. Creates the closing timer."""
     now = now or timezone.now()
-    call = Call.objects.select_for_update().select_related("special_project__program").get(pk=call.pk)
-    if not _agency_may_manage(actor, call.special_project):
+    call = lock(Call, call.pk, related=("special_project__program",))
+    if not policies.manages_call(actor, call):
         raise PermissionDenied
     if call.state != Call.State.DRAFT:
         raise StateConflict(_("This call guide is already published."), code="call_published")
@@ -159,7 +154,7 @@ def call_publish(*, actor, call: Call, now: dt.datetime | None = None) -> Call:
 def call_close(*, call: Call, actor=None) -> Call:
     """Close the submission window (the timer of the call's closing obligation)."""
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=call.pk)
+        call = lock(Call, call.pk)
         if call.state != Call.State.PUBLISHED:
             return call
         call.state = Call.State.CLOSED

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role
 from core.exceptions import RuleViolation, StateConflict
 from core.notifications import notify
+from projects import policies
 from projects.models import Call, Proposal
 from projects.services.common import _lock_proposal, _refuse_after_deadline, _refuse_if_findings, _transition
 from projects.services.proposals import proposal_findings
@@ -25,7 +25,7 @@ def proposal_unit_submit(*, actor, proposal: Proposal, now: dt.datetime | None =
     department where the call needs one, else straight to the agency."""
     now = now or timezone.now()
     proposal = _lock_proposal(proposal)
-    if not (actor.has_role(Role.UNIT_ADMIN.value) and actor.organisation_id == proposal.lead_unit_id):
+    if not policies.is_unit_admin_of(actor, organisation_id=proposal.lead_unit_id):
         raise PermissionDenied
     if proposal.state != Proposal.State.SUBMITTED:
         raise StateConflict(
@@ -48,7 +48,7 @@ def proposal_unit_submit(*, actor, proposal: Proposal, now: dt.datetime | None =
 def proposal_recommend(*, actor, proposal: Proposal) -> Proposal:
     """The recommending department confirms the proposal; the agency receives it."""
     proposal = _lock_proposal(proposal)
-    if not (actor.has_role(Role.RECOMMENDER.value) and actor.organisation_id == proposal.recommending_department_id):
+    if not policies.is_recommender_of(actor, organisation_id=proposal.recommending_department_id):
         raise PermissionDenied
     if proposal.state != Proposal.State.UNIT_SUBMITTED:
         raise StateConflict(
@@ -64,12 +64,11 @@ def proposal_return(*, actor, proposal: Proposal, reason: str) -> Proposal:
         raise ValidationError({"reason": [_("Give the reason for returning the proposal.")]})
     proposal = _lock_proposal(proposal)
     allowed = {
-        Proposal.State.SUBMITTED: actor.has_role(Role.UNIT_ADMIN.value)
-        and actor.organisation_id == proposal.lead_unit_id,
-        Proposal.State.UNIT_SUBMITTED: actor.has_role(Role.RECOMMENDER.value)
-        and actor.organisation_id == proposal.recommending_department_id,
-        Proposal.State.RECEIVED: actor.has_role(Role.AGENCY.value)
-        and actor.organisation_id == proposal.call.special_project.managing_agency_id,
+        Proposal.State.SUBMITTED: policies.is_unit_admin_of(actor, organisation_id=proposal.lead_unit_id),
+        Proposal.State.UNIT_SUBMITTED: policies.is_recommender_of(
+            actor, organisation_id=proposal.recommending_department_id
+        ),
+        Proposal.State.RECEIVED: policies.manages_proposal(actor, proposal),
     }
     if not allowed.get(proposal.state, False):
         raise PermissionDenied

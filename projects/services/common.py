@@ -16,13 +16,14 @@ from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation
+from core.locks import lock
 from core.models import Obligation
 from projects import rules
 from projects.models import Project, Proposal
 
 
 def _lock_proposal(proposal: Proposal) -> Proposal:
-    return Proposal.objects.select_for_update().select_related("call__special_project__program").get(pk=proposal.pk)
+    return lock(Proposal, proposal.pk, related=("call__special_project__program",))
 
 
 def _refuse_if_findings(findings: list[rules.Finding]) -> None:
@@ -56,12 +57,6 @@ def _refuse_after_deadline(proposal: Proposal, step: str, now: dt.datetime) -> N
             % {"closes": timezone.localtime(call.closes_at).strftime("%Y-%m-%d %H:%M")},
             code="deadline_passed",
         )
-
-
-def _agency_of(actor, proposal: Proposal) -> bool:
-    return (
-        actor.has_role(Role.AGENCY.value) and actor.organisation_id == proposal.call.special_project.managing_agency_id
-    )
 
 
 def _transition(proposal: Proposal, *, actor, to: str, action: str, rule: str = "", **extra) -> Proposal:

@@ -13,10 +13,12 @@ from accounts.roles import Role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock, lock_first
 from core.models import Obligation
 from core.notifications import notify
+from projects import policies
 from projects.models import Appeal, FormalReview, Proposal
-from projects.services.common import _agency_of, _lock_proposal, _role_users, _transition
+from projects.services.common import _lock_proposal, _role_users, _transition
 from projects.services.proposals import proposal_findings
 
 MANUAL_CHECKS = [
@@ -31,7 +33,7 @@ def formal_review_open(*, actor, proposal: Proposal) -> FormalReview:
     """Open the formal review of a received proposal, its checklist pre-filled by the
     automatic checks (run again now) and the manual items left to the reviewer."""
     proposal = _lock_proposal(proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     if proposal.state != Proposal.State.RECEIVED:
         raise StateConflict(_("Only a received proposal is reviewed for form."), code="not_received")
@@ -62,9 +64,9 @@ def formal_review_decide(
     failure within the call's working days (P4 — KRD-MGMT §36)."""
     now = now or timezone.now()
     proposal = _lock_proposal(proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
-    review = FormalReview.objects.select_for_update().filter(proposal=proposal).first()
+    review = lock_first(FormalReview.objects.filter(proposal=proposal))
     if review is None or proposal.state != Proposal.State.RECEIVED:
         raise StateConflict(_("Open the formal review of a received proposal first."), code="no_formal_review")
     if not passed and not reasons.strip():
@@ -120,7 +122,7 @@ def appeal_file(*, actor, proposal: Proposal, grounds: str, now=None) -> Appeal:
     """The applicant appeals a failed formal review within the window (P4 — KRD-MGMT §36)."""
     now = now or timezone.now()
     proposal = _lock_proposal(proposal)
-    if proposal.applicant_id != actor.pk:
+    if not policies.is_applicant_of(actor, proposal):
         raise PermissionDenied
     review = getattr(proposal, "formal_review", None)
     if proposal.state != Proposal.State.FORMAL_FAILED or review is None:
@@ -157,9 +159,9 @@ def appeal_file(*, actor, proposal: Proposal, grounds: str, now=None) -> Appeal:
 def appeal_answer(*, actor, appeal: Appeal, upheld: bool, answer: str, now=None) -> Appeal:
     """The agency answers; an upheld appeal passes the formal review."""
     now = now or timezone.now()
-    appeal = Appeal.objects.select_for_update().select_related("proposal").get(pk=appeal.pk)
+    appeal = lock(Appeal, appeal.pk, related=("proposal",))
     proposal = _lock_proposal(appeal.proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     if appeal.outcome:
         raise StateConflict(_("This appeal has been answered."), code="appeal_answered")

@@ -14,16 +14,18 @@ from accounts.roles import Role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock
 from core.notifications import notify
+from projects import policies
 from projects.models import Call, Objection, Proposal, PublicNotice
-from projects.services.common import _agency_of, _lock_proposal, _role_users, _transition
+from projects.services.common import _lock_proposal, _role_users, _transition
 
 
 @transaction.atomic
 def proposal_propose(*, actor, proposal: Proposal) -> Proposal:
     """The agency puts a proposal that passed its reviews on its proposed list (KRD-MGMT §31)."""
     proposal = _lock_proposal(proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     if proposal.state != Proposal.State.FORMAL_PASSED:
         raise StateConflict(_("Only a proposal that passed formal review can be proposed."), code="not_formal_passed")
@@ -97,7 +99,7 @@ def compliance_return(*, actor, proposal: Proposal, reason: str) -> Proposal:
 def public_notice_close(*, notice: PublicNotice) -> PublicNotice:
     """Timer at the end of the notice period."""
     with transaction.atomic():
-        notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+        notice = lock(PublicNotice, notice.pk)
         if not notice.is_closed:
             notice.is_closed = True
             notice.save(update_fields=["is_closed"])
@@ -110,7 +112,7 @@ def objection_raise(*, actor, notice: PublicNotice, proposal: Proposal, text: st
     now = now or timezone.now()
     if not actor.is_authenticated:
         raise PermissionDenied
-    notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+    notice = lock(PublicNotice, notice.pk)
     if notice.is_closed or not (notice.starts_at <= now < notice.ends_at):
         raise RuleViolation("P5", _("Objections are taken only while the public notice is open."), code="notice_closed")
     if not notice.proposals.filter(pk=proposal.pk).exists():
@@ -131,9 +133,9 @@ def objection_raise(*, actor, notice: PublicNotice, proposal: Proposal, text: st
 def objection_resolve(*, actor, objection: Objection, sustained: bool, resolution: str, now=None) -> Objection:
     """The agency resolves an objection; a sustained one stops the project's approval."""
     now = now or timezone.now()
-    objection = Objection.objects.select_for_update().select_related("proposal").get(pk=objection.pk)
+    objection = lock(Objection, objection.pk, related=("proposal",))
     proposal = _lock_proposal(objection.proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     if objection.resolved_at is not None:
         raise StateConflict(_("This objection has been resolved."), code="objection_resolved")

@@ -20,7 +20,8 @@ from core import audit
 from core.exceptions import RuleViolation, StateConflict
 from core.identity import normal_id
 from core.notifications import notify
-from projects import rules
+from core.uploads import read_pdf
+from projects import policies, rules
 from projects.models import (
     Attachment,
     Call,
@@ -43,13 +44,10 @@ from projects.services.common import (
 from secrecy.services import check_attachment_level
 
 EDITABLE_STATES = (Proposal.State.DRAFT, Proposal.State.RETURNED)
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-# Active content a PDF must not carry (it is served to reviewers and agencies).
-PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/OpenAction")
 
 
 def _require_editable_by(actor, proposal: Proposal) -> None:
-    if proposal.applicant_id != actor.pk:
+    if not policies.is_applicant_of(actor, proposal):
         raise PermissionDenied
     if proposal.state not in EDITABLE_STATES:
         raise StateConflict(_("Only a draft or a returned proposal can be changed."), code="proposal_not_editable")
@@ -198,24 +196,6 @@ def _require_library_entry(call: Call, actor, library_entry) -> None:
         )
 
 
-def _check_pdf(content: bytes, name: str) -> None:
-    if not content.startswith(b"%PDF-"):
-        raise ValidationError(
-            {"file": [_("%(name)s is not a PDF file: only PDF attachments are accepted.") % {"name": name}]}
-        )
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": [_("%(name)s is larger than 20 MB.") % {"name": name}]})
-    if any(marker in content for marker in PDF_ACTIVE_CONTENT):
-        raise ValidationError(
-            {
-                "file": [
-                    _("%(name)s contains scripts, launch actions or embedded files; save it again as a plain PDF.")
-                    % {"name": name}
-                ]
-            }
-        )
-
-
 @transaction.atomic
 def proposal_attachment_add(
     *, actor, proposal: Proposal, uploaded_file, kind: str = Attachment.Kind.OTHER, classification_level: str = "none"
@@ -226,9 +206,7 @@ def proposal_attachment_add(
     check_attachment_level(classification_level)
     proposal = _lock_proposal(proposal)
     _require_editable_by(actor, proposal)
-    content = uploaded_file.read(MAX_ATTACHMENT_BYTES + 1)
-    name = getattr(uploaded_file, "name", "attachment.pdf")
-    _check_pdf(content, name)
+    content, name = read_pdf(uploaded_file)
     attachment = Attachment(
         proposal=proposal,
         kind=kind,
@@ -465,7 +443,7 @@ def proposal_withdraw(*, actor, proposal: Proposal, now: dt.datetime | None = No
     """The applicant withdraws the proposal before the closing moment."""
     now = now or timezone.now()
     proposal = _lock_proposal(proposal)
-    if proposal.applicant_id != actor.pk:
+    if not policies.is_applicant_of(actor, proposal):
         raise PermissionDenied
     if proposal.state == Proposal.State.WITHDRAWN:
         return proposal

@@ -12,14 +12,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock, lock_all
 from core.notifications import notify
-from projects import rules
+from projects import policies, rules
 from projects.models import Call, Indicator, Proposal, ProposalUnit, ScheduleItem, Subject
-from projects.services.common import _agency_of, _lock_proposal, _transition
+from projects.services.common import _lock_proposal, _transition
 
 
 @transaction.atomic
@@ -27,7 +27,7 @@ def first_round_score_set(*, actor, proposal: Proposal, score) -> Proposal:
     """The agency records a pre-application's first-round result (until the reviews engine
     feeds it)."""
     proposal = _lock_proposal(proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     if proposal.stage != Proposal.Stage.PRE or proposal.state != Proposal.State.FORMAL_PASSED:
         raise StateConflict(
@@ -52,7 +52,7 @@ def defense_score_set(*, actor, proposal: Proposal, score) -> Proposal:
     """The agency records a formal application's defense-review result (KRD-MGMT §28, §30),
     until the reviews engine feeds it; the proposed list follows it (§31)."""
     proposal = _lock_proposal(proposal)
-    if not _agency_of(actor, proposal):
+    if not policies.manages_proposal(actor, proposal):
         raise PermissionDenied
     if proposal.stage != Proposal.Stage.FORMAL or proposal.state != Proposal.State.FORMAL_PASSED:
         raise StateConflict(
@@ -83,8 +83,8 @@ def shortlist_make(*, actor, call: Call, now=None) -> list[ShortlistOutcome]:
     result; with fewer pre-applications than that, the first round is skipped and all go on.
     The shortlisted are invited to file the formal application within the call's window."""
     now = now or timezone.now()
-    call = Call.objects.select_for_update().select_related("special_project").get(pk=call.pk)
-    if not (actor.has_role(Role.AGENCY.value) and actor.organisation_id == call.special_project.managing_agency_id):
+    call = lock(Call, call.pk, related=("special_project",))
+    if not policies.manages_call(actor, call):
         raise PermissionDenied
     if call.mode != Call.Mode.TWO_ROUND:
         raise StateConflict(_("Only a two-round call has a first-round shortlist."), code="not_two_round")
@@ -93,10 +93,10 @@ def shortlist_make(*, actor, call: Call, now=None) -> list[ShortlistOutcome]:
     outcomes = []
     formal_due = deadlines.due_in_calendar_days(timezone.localtime(now).date(), call.formal_window_days)
     for direction in call.directions.all():
-        candidates = list(
-            Proposal.objects.select_for_update()
-            .filter(call=call, direction=direction, stage=Proposal.Stage.PRE, state=Proposal.State.FORMAL_PASSED)
-            .order_by("pk")
+        candidates = lock_all(
+            Proposal.objects.filter(
+                call=call, direction=direction, stage=Proposal.Stage.PRE, state=Proposal.State.FORMAL_PASSED
+            )
         )
         size = rules.shortlist_size(planned_projects=direction.planned_projects, factor=call.shortlist_factor)
         skipped = rules.first_round_is_skipped(
@@ -173,7 +173,7 @@ def formal_from_pre(*, actor, pre_proposal: Proposal, now=None) -> Proposal:
     what was typed there is carried over."""
     now = now or timezone.now()
     pre = _lock_proposal(pre_proposal)
-    if pre.applicant_id != actor.pk:
+    if not policies.is_applicant_of(actor, pre):
         raise PermissionDenied
     if pre.state != Proposal.State.SHORTLISTED:
         raise StateConflict(

@@ -13,8 +13,9 @@ from accounts.roles import Role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock
 from core.models import Obligation
-from projects import rules
+from projects import policies, rules
 from projects.models import Project, Proposal, TaskBook, TaskBookIndicator
 
 
@@ -83,11 +84,11 @@ def task_books_generate(*, project: Project, actor=None) -> list[TaskBook]:
 
 
 def _lock_book(book: TaskBook) -> TaskBook:
-    return TaskBook.objects.select_for_update(of=("self",)).select_related("project__proposal__call").get(pk=book.pk)
+    return lock(TaskBook, book.pk, related=("project__proposal__call",))
 
 
 def _require_leader_drafting(actor, book: TaskBook) -> None:
-    if book.project.leader_id != actor.pk:
+    if not policies.is_leader_of(actor, book.project):
         raise PermissionDenied
     if book.state != TaskBook.State.DRAFT:
         raise StateConflict(_("The task book is no longer being drafted."), code="task_book_not_draft")
@@ -109,7 +110,7 @@ def task_book_indicator_set(
     """Change an indicator's target. P5 — KRD-MGMT §33: never weaker than in the application."""
     book = _lock_book(indicator.task_book)
     _require_leader_drafting(actor, book)
-    indicator = TaskBookIndicator.objects.select_for_update(of=("self",)).select_related("applied").get(pk=indicator.pk)
+    indicator = lock(TaskBookIndicator, indicator.pk, related=("applied",))
     if indicator.applied is not None and rules.indicator_is_weakened(
         applied=indicator.applied.target_value, proposed=target_value, lower_is_better=indicator.applied.is_lower_better
     ):
@@ -211,7 +212,7 @@ def task_book_submit(*, actor, book: TaskBook) -> TaskBook:
 def task_book_review(*, actor, book: TaskBook, agreed: bool, comment: str = "") -> TaskBook:
     """The agency agrees to the task book or returns it to the leader with a comment."""
     book = _lock_book(book)
-    if not (actor.has_role(Role.AGENCY.value) and actor.organisation_id == book.project.managing_agency_id):
+    if not policies.may_review_task_book(actor, book):
         raise PermissionDenied
     if book.state != TaskBook.State.UNDER_REVIEW:
         raise StateConflict(_("The task book is not under review."), code="task_book_not_under_review")
@@ -236,10 +237,12 @@ def task_book_sign(*, actor, book: TaskBook, now=None) -> TaskBook:
     if book.state != TaskBook.State.AGREED:
         raise StateConflict(_("Only an agreed task book is signed."), code="task_book_not_agreed")
     side = None
-    if actor.organisation_id == book.party_a_id and actor.has_role(Role.AGENCY.value, Role.UNIT_ADMIN.value):
+    if policies.is_managing_agency(actor, agency_id=book.party_a_id) or policies.is_unit_admin_of(
+        actor, organisation_id=book.party_a_id
+    ):
         side = "a"
-    elif (actor.organisation_id == book.party_b_id and actor.has_role(Role.UNIT_ADMIN.value)) or (
-        book.subject_id is None and actor.pk == book.project.leader_id
+    elif policies.is_unit_admin_of(actor, organisation_id=book.party_b_id) or (
+        book.subject_id is None and policies.is_leader_of(actor, book.project)
     ):
         side = "b"
     if side is None:
