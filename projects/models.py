@@ -1,4 +1,7 @@
+import uuid
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
@@ -244,8 +247,6 @@ class Call(models.Model):
 
     @property
     def is_open(self) -> bool:
-        from django.utils import timezone
-
         return self.state == self.State.PUBLISHED and timezone.now() < self.closes_at
 
 
@@ -511,8 +512,6 @@ class ScheduleItem(models.Model):
 
 def attachment_path(instance, filename: str) -> str:
     # A random name under the proposal's folder; the original name is kept in the row.
-    import uuid
-
     return f"proposals/{instance.proposal_id}/{uuid.uuid4().hex}.pdf"
 
 

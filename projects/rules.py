@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -68,8 +68,6 @@ def leader_age_is_allowed(*, birth_date: dt.date, guide_year: int, max_age: int)
 
 def shortlist_size(*, planned_projects: int, factor) -> int:
     """P3 — KRD-MGMT §28: the first round keeps factor × planned projects (3–4×), rounded up."""
-    from decimal import ROUND_CEILING, Decimal
-
     return int((Decimal(planned_projects) * Decimal(str(factor))).to_integral_value(rounding=ROUND_CEILING))
 
 
