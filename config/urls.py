@@ -11,15 +11,7 @@ from budgets import api as budgets_api
 from core import views as core_views
 from core.api import AuthTokenView, MeView
 from core.deadlines.api import NotificationViewSet, ObligationViewSet
-from projects.api import (
-    AppealViewSet,
-    CallViewSet,
-    FormalReviewViewSet,
-    ProjectViewSet,
-    ProposalViewSet,
-    PublicNoticeViewSet,
-    TaskBookViewSet,
-)
+from projects import api as projects_api
 from reports import api as reports_api
 from reviews import api as reviews_api
 from secrecy import api as secrecy_api
@@ -27,13 +19,7 @@ from secrecy import api as secrecy_api
 router = SimpleRouter()
 router.register("obligations", ObligationViewSet, basename="obligation")
 router.register("notifications", NotificationViewSet, basename="notification")
-router.register("calls", CallViewSet, basename="call")
-router.register("proposals", ProposalViewSet, basename="proposal")
-router.register("formal-reviews", FormalReviewViewSet, basename="formal-review")
-router.register("appeals", AppealViewSet, basename="appeal")
-router.register("public-notices", PublicNoticeViewSet, basename="public-notice")
-router.register("projects", ProjectViewSet, basename="project")
-router.register("task-books", TaskBookViewSet, basename="task-book")
+projects_paths = projects_api.register(router)
 budget_paths = budgets_api.register(router)
 review_paths = reviews_api.register(router)
 secrecy_paths = secrecy_api.register(router)
@@ -43,6 +29,7 @@ api_v1 = [
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
+    *projects_paths,
     *budget_paths,
     *review_paths,
     *secrecy_paths,
