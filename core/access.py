@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework import exceptions, permissions
+
+from core.roles import Role
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,6 @@ STAFF = Access(staff=True)
 
 
 def roles(*codes: str, object_scoped: bool = False) -> Access:
-    from accounts.roles import Role
-
     unknown = set(codes) - set(Role.values)
     if unknown:
         raise ValueError(f"Unknown role codes: {sorted(unknown)}")
@@ -165,7 +166,6 @@ class DeclaredRoute:
 
 def declared_routes() -> list[DeclaredRoute]:
     """Every route of the URLconf with its declaration (None where it has none)."""
-    from django.urls import URLPattern, URLResolver, get_resolver
 
     def walk(patterns, prefix: str, namespaces: tuple[str, ...]):
         for entry in patterns:

@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import Role
+from config.celery import app as celery_app
 from core import calendar, selectors, services
 from core.access import AUTHENTICATED, PUBLIC, declare_access, roles
 from core.dashboard import todo_items_for_user
 from core.filters import AuditEventFilter
+from core.roles import Role
 
 
 @require_GET
@@ -99,8 +100,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = {"ok": True, "vendor": connection.vendor}
     except Exception as error:  # noqa: BLE001 - any failure is reported, not raised
         checks["database"] = {"ok": False, "error": str(error)}
-
-    from config.celery import app as celery_app
 
     try:
         with celery_app.connection_for_write() as broker:

@@ -15,17 +15,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import registry
+from core.locks import lock, locked
 from core.models import DeadlineDispatch, EmailDelivery, Notification, Obligation
+from core.roles import users_with_role
 
 BATCH_SIZE = 200
 MAX_EMAIL_ATTEMPTS = 8
@@ -92,20 +93,20 @@ def _claim_due(model, moment_field: str, *, now: dt.datetime, stale: dt.datetime
                 [now, *find_params],
             )
             return [row[0] for row in cursor.fetchall()]
-    ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+    ids = list(locked(due, skip_locked=True, order_by=(moment_field,)).values_list("id", flat=True)[:limit])
     if ids:
         model.objects.filter(id__in=ids).update(enqueued_at=now)
     return ids
 
 
-def _active_users(direct, role: str, organisation_id: int | None) -> dict[int, User]:
+def _active_users(direct, role: str, organisation_id: int | None) -> dict[int, AbstractBaseUser]:
     users = {user.pk: user for user in direct.filter(is_active=True)}
     for user in users_with_role(organisation_id=organisation_id, role=role):
         users[user.pk] = user
     return users
 
 
-def responsible_users(obligation: Obligation) -> list[User]:
+def responsible_users(obligation: Obligation) -> list[AbstractBaseUser]:
     """Who must act: the named users and the holders of the role within the unit."""
     return list(
         _active_users(
@@ -114,7 +115,7 @@ def responsible_users(obligation: Obligation) -> list[User]:
     )
 
 
-def escalation_users(obligation: Obligation) -> list[User]:
+def escalation_users(obligation: Obligation) -> list[AbstractBaseUser]:
     """Who is told when the obligation is overdue."""
     return list(
         _active_users(
@@ -134,7 +135,7 @@ def _due_text(obligation: Obligation) -> str:
 
 def _messages(
     dispatch: DeadlineDispatch, obligation: Obligation, now: dt.datetime
-) -> list[tuple[list[User], str, str]]:
+) -> list[tuple[list[AbstractBaseUser], str, str]]:
     """(recipients, title, body) of a reminder or due notice."""
     body = _due_text(obligation)
     if dispatch.key.startswith("remind:"):
@@ -183,14 +184,12 @@ def process_dispatch(
     now = now or timezone.now()
     # Stored texts are written in the portal's language, whoever triggered the work.
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
-        dispatch = (
-            DeadlineDispatch.objects.select_for_update(skip_locked=True)
-            .filter(pk=dispatch_id, state=DeadlineDispatch.State.PENDING)
-            .first()
-        )
+        dispatch = locked(
+            DeadlineDispatch.objects.filter(pk=dispatch_id, state=DeadlineDispatch.State.PENDING), skip_locked=True
+        ).first()
         if dispatch is None:
             return False
-        obligation = Obligation.objects.select_for_update().get(pk=dispatch.obligation_id)
+        obligation = lock(Obligation, dispatch.obligation_id)
         if not obligation.is_active or dispatch.due_at != obligation.due_at or _is_superseded(dispatch, now):
             dispatch.state = DeadlineDispatch.State.CANCELLED
             dispatch.done_at = now
@@ -269,11 +268,10 @@ def send_email_delivery(delivery_id: int, *, now: dt.datetime | None = None) -> 
     never sent again."""
     now = now or timezone.now()
     with transaction.atomic():
-        delivery = (
-            EmailDelivery.objects.select_for_update(skip_locked=True)
-            .filter(pk=delivery_id, state=EmailDelivery.State.PENDING, next_attempt_at__lte=now)
-            .first()
-        )
+        delivery = locked(
+            EmailDelivery.objects.filter(pk=delivery_id, state=EmailDelivery.State.PENDING, next_attempt_at__lte=now),
+            skip_locked=True,
+        ).first()
         if delivery is None:
             return False
         try:
