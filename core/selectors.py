@@ -1,8 +1,9 @@
 """Scoped reads owned by core, and the shared need-to-know helpers (S6 — SECRETS-LAW §16).
 
 Each app's ``selectors`` module names, in ``NEED_TO_KNOW_VIA``, the paths whose classification
-hides a row of each of its models (see ``projects.selectors``). With them core hides rows that
-point at any object generically (obligations, audit events) and finds the classifications a
+hides a row of each of its models (see ``projects.selectors``). Core collects them here and
+asks the registered need-to-know hook (``core.visibility``; the secrecy app registers it) to hide
+rows that point at any object generically (obligations, audit events) and to find the mark a
 page or a document carries (S8 — SECRETS-REGS §15)."""
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-import operator
 from collections.abc import Iterable
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from core.models import AuditEvent, Notification, Obligation, WorkerHeartbeat
+from core import visibility
+from core.models import AuditEvent, Notification, WorkerHeartbeat
 
 # ---- Need-to-know (S6 — SECRETS-LAW §16) -------------------------------------------------------
 
@@ -27,38 +27,6 @@ from core.models import AuditEvent, Notification, Obligation, WorkerHeartbeat
 def through(prefix: str, via: Iterable[str]) -> tuple[str, ...]:
     """``via`` seen from a row that reaches the object through ``prefix``."""
     return tuple(f"{prefix}__{path}" if path else prefix for path in via)
-
-
-def _walk(model: type[Model], path: str) -> tuple[type[Model], bool]:
-    """The model at the end of ``path`` and whether the path goes through a reverse relation
-    (one row may reach several objects, or none)."""
-    is_reverse = False
-    for name in [part for part in path.split("__") if part]:
-        field = model._meta.get_field(name)
-        is_reverse = is_reverse or field.auto_created and not field.concrete
-        model = field.related_model
-    return model, is_reverse
-
-
-def known(queryset: QuerySet, user, *, via: Iterable[str]) -> QuerySet:
-    """``secrecy.selectors.need_to_know`` that also takes paths through reverse relations
-    ("proposal__subjects": any hidden subject hides the row). Forward paths go to the filter
-    as they are; a reverse path is checked in a subquery on the row's own table, so the outer
-    query gains no join and no duplicate rows."""
-    from secrecy.selectors import hidden_from, need_to_know
-
-    forward, reverse = [], []
-    for path in via:
-        (reverse if _walk(queryset.model, path)[1] else forward).append(path)
-    queryset = need_to_know(queryset, user, via=forward)
-    if not reverse or getattr(user, "is_superuser", False):
-        return queryset
-    for path in reverse:
-        model, _is_reverse = _walk(queryset.model, path)
-        hidden = hidden_from(user, model).filter(object_id=OuterRef(f"{path}__pk"))
-        rows = queryset.model._base_manager.filter(pk=OuterRef("pk")).filter(Exists(hidden))
-        queryset = queryset.exclude(Exists(rows))
-    return queryset
 
 
 @functools.cache
@@ -73,115 +41,22 @@ def need_to_know_paths() -> dict[type[Model], tuple[str, ...]]:
     return paths
 
 
-# Up to this many hidden decisions are named by id in the generic filters (short SQL, quick to
-# build); beyond it the filters go back to subqueries.
-LITERAL_LIMIT = 1000
-
-
-class _Hidden:
-    """The classifications in force hidden from a user: by content type, the ids of the
-    objects (or None beyond ``LITERAL_LIMIT``: then subqueries name them), and the decisions'
-    own ids."""
-
-    def __init__(self, user):
-        from secrecy.models import Classification
-        from secrecy.selectors import IN_FORCE, knows_q
-
-        self.user = user
-        self.decisions = Classification.objects.filter(state__in=IN_FORCE).exclude(knows_q(user)).order_by()
-        rows = list(self.decisions.values_list("pk", "content_type_id", "object_id")[: LITERAL_LIMIT + 1])
-        self.is_literal = len(rows) <= LITERAL_LIMIT
-        if self.is_literal:
-            self.decision_ids = [pk for pk, _type, _object in rows]
-            self.objects: dict[int, list[int]] = {}
-            for _pk, content_type_id, object_id in rows:
-                self.objects.setdefault(content_type_id, []).append(object_id)
-        else:
-            self.decision_ids = self.decisions.values("pk")
-            types = self.decisions.values_list("content_type_id", flat=True).distinct()
-            self.objects = {content_type_id: None for content_type_id in types}
-
-    def __bool__(self) -> bool:
-        return bool(self.objects)
-
-    def of(self, model: type[Model]):
-        """The hidden object ids of ``model`` (a list or a subquery), or None when none is."""
-        content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
-        if content_type.pk not in self.objects:
-            return None
-        if self.is_literal:
-            return self.objects[content_type.pk]
-        return self.decisions.filter(content_type_id=content_type.pk).values("object_id")
-
-
-def hidden_ids(model: type[Model], hidden: _Hidden, *, via: Iterable[str]) -> QuerySet | None:
-    """The rows of ``model`` a classification along ``via`` hides, as text ids (generic object
-    ids are text), found from the hidden decisions through the foreign-key indexes; None when
-    no path can hide anything."""
-    condition = None
-    for path in via:
-        ids = hidden.of(_walk(model, path)[0])
-        if ids is not None:
-            term = Q(**{f"{path}__pk__in" if path else "pk__in": ids})
-            condition = term if condition is None else condition | term
-    if condition is None:
-        return None
-    return model._base_manager.filter(condition).annotate(text_id=Cast("pk", CharField())).values("text_id")
-
-
-def _hidden_target(hidden: _Hidden, content_type_field: str = "content_type") -> Q:
-    """Rows (naming a target by content type and text object id) whose target is hidden, or is
-    a decision record the user may not know of (its text is the secret's name: the decision,
-    a need-to-know entry, an objection, a secrecy review)."""
-    from secrecy.models import Classification, Dispute, KnowledgeGrant, SecrecyReview
-
-    condition = Q(pk__in=[])
-    for model, via in need_to_know_paths().items():
-        ids = hidden_ids(model, hidden, via=via)
-        if ids is not None:
-            content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
-            condition |= Q(**{f"{content_type_field}_id": content_type.pk, "object_id__in": ids})
-    for model, column in (
-        (Classification, "pk__in"),
-        (KnowledgeGrant, "classification__in"),
-        (Dispute, "classification__in"),
-        (SecrecyReview, "classification__in"),
-    ):
-        content_type = ContentType.objects.get_for_model(model)
-        ids = model.objects.filter(**{column: hidden.decision_ids}).annotate(text_id=Cast("pk", CharField()))
-        condition |= Q(**{f"{content_type_field}_id": content_type.pk, "object_id__in": ids.values("text_id")})
-    return condition
+def known(queryset: QuerySet, user, *, via: Iterable[str]) -> QuerySet:
+    """``queryset`` without the rows hidden from ``user`` by a classification along any of
+    ``via`` ("" the row itself, "proposal__call" what it belongs to, reverse paths such as
+    "proposal__subjects" included)."""
+    return visibility.current().known(queryset, user, via=via)
 
 
 def known_targets(queryset: QuerySet, user, *, content_type_field: str = "content_type") -> QuerySet:
     """``queryset`` (of rows naming a target by content type and text object id: obligations,
-    audit events) without the rows whose target is hidden from ``user`` (S6), or is a decision
-    record the user may not know of. An audit event of an obligation is hidden with the
-    obligation's target. One query first reads what is hidden from the user (usually nothing,
-    or a few decisions), so that the filter names only the paths that can hide anything; the
-    lookups go through the (content type, object id) indexes of those tables."""
-    if getattr(user, "is_superuser", False):
-        return queryset
-    hidden = _Hidden(user)
-    if not hidden:
-        return queryset
-    condition = _hidden_target(hidden, content_type_field)
-    if queryset.model is not Obligation:
-        obligations = Obligation.objects.filter(_hidden_target(hidden)).annotate(text_id=Cast("pk", CharField()))
-        obligation_type = ContentType.objects.get_for_model(Obligation)
-        condition |= Q(
-            **{f"{content_type_field}_id": obligation_type.pk, "object_id__in": obligations.values("text_id")}
-        )
-    return queryset.exclude(condition)
+    audit events) without the rows whose target is hidden from ``user`` (S6)."""
+    return visibility.current().known_targets(queryset, user, content_type_field=content_type_field)
 
 
 def target_is_hidden(user, model: type[Model], object_id) -> bool:
     """True when the object of ``model`` with ``object_id`` is hidden from ``user`` (S6)."""
-    via = need_to_know_paths().get(model)
-    if via is None or getattr(user, "is_superuser", False) or not str(object_id).isdigit():
-        return False
-    rows = model._base_manager.filter(pk=int(object_id))
-    return rows.exists() and not known(rows, user, via=via).exists()
+    return visibility.current().target_is_hidden(user, model, object_id)
 
 
 # ---- Marks (S8 — SECRETS-REGS §15) ----------------------------------------------------------------
@@ -189,34 +64,8 @@ def target_is_hidden(user, model: type[Model], object_id) -> bool:
 
 def carrier_mark(*objects: Model | None) -> str:
     """S8 — the mark a page or document about ``objects`` carries: the highest classification in
-    force on them and on what they belong to (the paths of ``NEED_TO_KNOW_VIA``: a task book
-    carries its project's and subject's, a budget book every subject's). Empty when none is
-    classified. One query, whatever the number of objects."""
-    from secrecy import rules
-    from secrecy.models import Classification
-    from secrecy.selectors import IN_FORCE
-
-    paths = need_to_know_paths()
-    conditions = []
-    for obj in objects:
-        if obj is None or obj.pk is None:
-            continue
-        model = type(obj)
-        for path in paths.get(model, ("",)):
-            target, _is_reverse = _walk(model, path)
-            content_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
-            ids = [obj.pk] if not path else model._base_manager.filter(pk=obj.pk).values(f"{path}__pk")
-            conditions.append(Q(content_type_id=content_type.pk, object_id__in=ids))
-    if not conditions:
-        return ""
-    found = list(
-        Classification.objects.filter(functools.reduce(operator.or_, conditions), state__in=IN_FORCE)
-        .distinct()
-        .prefetch_related("disputes")
-    )
-    if not found:
-        return ""
-    return max(found, key=lambda classification: rules.rank(classification.handled_level)).mark
+    force on them and on what they belong to. Empty when none is classified."""
+    return visibility.current().carrier_mark(*objects)
 
 
 # ---- Audit trail, notifications, worker -----------------------------------------------------------

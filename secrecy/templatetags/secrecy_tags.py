@@ -13,6 +13,8 @@ from django.db.models import Model, QuerySet
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from core.selectors import carrier_mark, need_to_know_paths
+
 register = template.Library()
 
 # The context names under which pages pass the object they are about (and its parents).
@@ -44,8 +46,6 @@ LIST_NAMES = ("subjects",)
 
 def objects_in(context) -> list[Model]:
     """The model instances of ``context`` a mark may come from, each once."""
-    from core.selectors import need_to_know_paths
-
     classifiable = need_to_know_paths()
     found: dict[tuple[type, object], Model] = {}
     for name in OBJECT_NAMES:
@@ -72,8 +72,6 @@ def secrecy_mark(context) -> str:
     objects = objects_in(context)
     if not objects:
         return ""
-    from core.selectors import carrier_mark
-
     mark = carrier_mark(*objects)
     if not mark:
         return ""
