@@ -12,6 +12,9 @@ from accounts.models import Organisation, User
 from accounts.roles import Role
 from accounts.validators import credit_code_check_character
 
+# Loaded first: every other app's demo data belongs to these organisations and users (core.demo_loader).
+ORDER = 10
+
 DEFAULT_DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo password, refused unless DEBUG
 
 
@@ -57,6 +60,11 @@ def demo_password() -> str:
     return DEFAULT_DEMO_PASSWORD
 
 
+def logins() -> tuple[str, list[tuple[str, str, str]]]:
+    """The demo password and each demo login: username, real name, role."""
+    return demo_password(), [(role.value, real_name, str(role.label)) for role, real_name, _index in USERS]
+
+
 def load() -> list[str]:
     """Create what is missing; return the usernames created."""
     password = demo_password()
@@ -90,3 +98,7 @@ def load() -> list[str]:
         )
         created.append(role.value)
     return created
+
+
+def summary(created: list[str]) -> str:
+    return f"{len(created)} users"

@@ -27,6 +27,10 @@ SUBJECT_ROWS = {
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+# Loaded after the demo project (core.demo_loader).
+ORDER = 30
+
 # A one-page commitment letter (承诺函) standing in for the scanned original.
 LETTER = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

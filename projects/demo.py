@@ -13,6 +13,13 @@ PROGRAMS = {
 }
 DEMO_PROJECT_NUMBER = "2026YFA0900100"
 
+# Loaded after the organisations and users (core.demo_loader).
+ORDER = 20
+
+
+def summary(created: int) -> str:
+    return f"{created} special projects"
+
 
 def load() -> int:
     agency = Organisation.objects.filter(kind=Organisation.Kind.AGENCY).order_by("id").first()

@@ -20,6 +20,9 @@ from reports import services
 from reports.models import TechReport
 from reports.rules import Access, DelayReason, Kind
 
+# Loaded after the demo project and its budget (core.demo_loader).
+ORDER = 40
+
 REPORTS = [
     {
         "kind": Kind.EXPERIMENT,

@@ -1,13 +1,11 @@
-"""``python manage.py load_demo``: organisations of every kind, one user per role, the three
-programs with their special projects, the demo project with its approved budget. Idempotent: running it again changes nothing."""
+"""``python manage.py load_demo``: every installed app's demo data (``core.demo_loader``): organisations
+of every kind, one user per role, the three programs with their special projects, the demo
+project with its approved budget and its reports. Idempotent: running it again changes nothing."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts import demo as accounts_demo
-from budgets import demo as budgets_demo
-from projects import demo as projects_demo
-from reports import demo as reports_demo
+from core.demo_loader import demo_modules
 
 
 class Command(BaseCommand):
@@ -15,10 +13,10 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        users = accounts_demo.load()
-        programs = projects_demo.load()
-        budgets_demo.load()
-        reports_demo.load()
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: {len(users)} users and {programs} special projects created.")
-        )
+        created = []
+        for module in demo_modules():
+            result = module.load()
+            summary = getattr(module, "summary", None)
+            if summary is not None:
+                created.append(summary(result))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {' and '.join(created)} created."))

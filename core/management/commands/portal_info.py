@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.demo import USERS, demo_password
-from accounts.roles import Role
+from core.demo_loader import demo_modules
 
 
 class Command(BaseCommand):
@@ -31,7 +30,11 @@ class Command(BaseCommand):
                 f"broker {settings.CELERY_BROKER_URL.split('://')[0]}."
             )
         self.stdout.write(self.style.SUCCESS(f"Portal: {url}   (health: {url}healthz, API docs: {url}api/docs/)"))
-        password = demo_password()
-        self.stdout.write(f"Demo logins (password {password}):")
-        for role, real_name, _organisation in USERS:
-            self.stdout.write(f"  {role.value:<16} {real_name}  {Role(role).label}")
+        for module in demo_modules():
+            logins = getattr(module, "logins", None)
+            if logins is None:
+                continue
+            password, users = logins()
+            self.stdout.write(f"Demo logins (password {password}):")
+            for username, real_name, role_label in users:
+                self.stdout.write(f"  {username:<16} {real_name}  {role_label}")
