@@ -7,6 +7,7 @@ from django.db.models import Q
 from accounts.models import Organisation, User
 from accounts.roles import STAFF_ROLES, Role
 from core import audit
+from core.locks import lock
 
 # What the system administrator role manages in the admin site (design §1: users,
 # organisations, system settings such as the official calendar).
@@ -81,7 +82,7 @@ def user_create(
 
 @transaction.atomic
 def user_set_roles(*, actor: User | None, user: User, roles: list[str]) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock(User, user.pk)
     before = sorted(user.groups.values_list("name", flat=True))
     groups = role_groups_ensure()
     user.groups.set([groups[code] for code in roles])

@@ -5,6 +5,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from core import audit, services
+from core.deadlines.dispatch import sweep
 from core.models import AuditEvent, CalendarDay, DeadlineDispatch, EmailDelivery, Notification, Obligation
 from core.selectors import known, known_targets, need_to_know_paths
 
@@ -110,8 +111,6 @@ class ObligationAdmin(TargetNeedToKnowAdminMixin, ReadOnlyAdmin):
         """Run the deadline sweep now (what beat does every minute)."""
         if request.method != "POST" or not self.has_view_permission(request):
             raise Http404
-        from core.deadlines.dispatch import sweep
-
         result = sweep()
         audit.record(
             actor=request.user,

@@ -14,6 +14,7 @@ import functools
 import chinese_calendar
 from django.utils.translation import gettext_lazy as _
 
+from core.deadlines.rules import nth_working_day_after
 from core.models import CalendarDay
 
 _LIBRARY_YEARS = range(
@@ -82,8 +83,6 @@ def provisional_years(years: range) -> list[int]:
 def add_working_days(day: dt.date, n: int) -> dt.date:
     """The date ``n`` working days after ``day`` (``day`` itself not counted); ``n`` may be
     negative (before ``day``). With ``n == 0`` the answer is ``day``."""
-    from core.deadlines.rules import nth_working_day_after
-
     return nth_working_day_after(_as_date(day), n, _Calendar().is_working_day)
 
 

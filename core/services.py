@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.locks import lock_first
 from core.models import CalendarDay, Notification, WorkerHeartbeat
 
 
@@ -16,7 +17,7 @@ def worker_heartbeat_record(*, name: str) -> None:
 @transaction.atomic
 def calendar_day_set(*, actor, date, is_working_day: bool, name: str = "") -> CalendarDay:
     """Enter or correct one day of the official calendar."""
-    existing = CalendarDay.objects.select_for_update().filter(date=date).first()
+    existing = lock_first(CalendarDay.objects.filter(date=date))
     before = audit.field_values(existing, ["is_working_day", "name"]) if existing else {}
     day, _created = CalendarDay.objects.update_or_create(
         date=date, defaults={"is_working_day": is_working_day, "name": name}

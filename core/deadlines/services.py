@@ -18,6 +18,7 @@ from core import audit
 from core.calendar import _Calendar
 from core.deadlines import registry, rules
 from core.exceptions import StateConflict
+from core.locks import lock
 from core.models import CalendarFeedToken, DeadlineDispatch, Obligation
 
 
@@ -67,7 +68,7 @@ def _cancel_pending(obligation: Obligation) -> int:
 
 
 def _lock(obligation: Obligation) -> Obligation:
-    return Obligation.objects.select_for_update().get(pk=obligation.pk)
+    return lock(Obligation, obligation.pk)
 
 
 @transaction.atomic

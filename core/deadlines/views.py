@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import AUTHENTICATED, PUBLIC, declare_access
 from core.deadlines import registry, selectors, services
+from core.deadlines.ics import render_feed
 from core.models import CalendarFeedToken, Obligation
 
 ACTIVE_STATES = (Obligation.State.OPEN, Obligation.State.OVERDUE)
@@ -89,8 +90,6 @@ def calendar_feed_reset(request: HttpRequest) -> HttpResponse:
 @declare_access(PUBLIC)
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The user's deadlines as iCalendar; the secret token in the URL is the credential."""
-    from core.deadlines.ics import render_feed
-
     feed = CalendarFeedToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
     if feed is None:
         raise Http404
