@@ -7,9 +7,14 @@ class SecrecyConfig(AppConfig):
     verbose_name = _("Secrecy")
 
     def ready(self) -> None:
-        from core import navigation
+        from core import navigation, visibility
         from core.access import AUTHENTICATED, roles
         from core.deadlines.registry import ObligationKind, register_kind
+        from secrecy import dashboard, tasks  # noqa: F401 - register the to-do items and the timer action
+        from secrecy.visibility import NEED_TO_KNOW
+
+        # S6, S8: core hides what a user may not know of, and marks pages, through this hook.
+        visibility.register(NEED_TO_KNOW)
 
         register_kind(
             ObligationKind(
@@ -57,8 +62,6 @@ class SecrecyConfig(AppConfig):
             )
         )
 
-        from secrecy import tasks  # noqa: F401 - registers the timer action
-
         navigation.register(
             navigation.NavItem(_("Classifications"), "secrecy:classification_list", roles("secrecy_officer"), order=60)
         )
@@ -77,5 +80,3 @@ class SecrecyConfig(AppConfig):
         )
         # S10 — SECRETS-REGS §34: anyone may report a suspected leak, from every page.
         navigation.register(navigation.NavItem(_("Report a leak"), "secrecy:leak_new", AUTHENTICATED, order=890))
-
-        from secrecy import dashboard  # noqa: F401 - registers the secrecy to-do items

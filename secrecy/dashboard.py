@@ -10,16 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role
 from core.dashboard import TodoItem, register
+from secrecy import policies
+from secrecy.models import Dispute, KnowledgeGrant, LeakReport, SecrecyReview
 
 LIMIT = 50
 
 
 @register
 def secrecy_todo_items(user) -> list[TodoItem]:
-    from secrecy.models import Dispute, KnowledgeGrant, LeakReport, SecrecyReview
-
     if not getattr(user, "is_authenticated", False):
         return []
     items = []
@@ -39,7 +38,7 @@ def secrecy_todo_items(user) -> list[TodoItem]:
                 rule="S6",
             )
         )
-    officer = user.has_role(Role.SECRECY_OFFICER.value) and user.organisation_id is not None
+    officer = policies.is_secrecy_officer(user)
     deciding = Q(classification__authority__head_id=user.pk)
     if officer:
         deciding |= Q(classification__authority__organisation_id=user.organisation_id)

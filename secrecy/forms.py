@@ -4,35 +4,17 @@ are the services' to apply, and their messages name the articles."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
-from core.exceptions import RuleViolation, StateConflict
 from secrecy.models import Classification, Filing, SecrecyReview
 from secrecy.rules import Level, PatentKind, Stage
 from secrecy.services import EARLY_GROUNDS
+from secrecy.targets import resolve_target
 
 BLANK = [("", "—")]
-
-
-def resolve_target(model_key: str, object_id) -> Model | None:
-    """The object named by ``app_label.model`` and its primary key; None when there is none."""
-    try:
-        app_label, model = (model_key or "").strip().lower().split(".", 1)
-        content_type = ContentType.objects.get_by_natural_key(app_label, model)
-        object_id = int(object_id)
-    except (ValueError, TypeError, ContentType.DoesNotExist):
-        return None
-    if not 0 < object_id < 2**63:
-        return None
-    model_class = content_type.model_class()
-    if model_class is None:
-        return None
-    return model_class._default_manager.filter(pk=object_id).first()
 
 
 class DateInput(forms.DateInput):
@@ -55,19 +37,6 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 
 def active_people():
     return User.objects.filter(is_active=True).select_related("organisation").order_by("organisation__name", "username")
-
-
-def add_service_errors(form: forms.Form, error: RuleViolation | StateConflict) -> None:
-    """Show a refusal beside the fields it names, or above the form."""
-    fields = getattr(error, "fields", None) or {}
-    placed = False
-    for name, problems in fields.items():
-        for problem in problems:
-            if name in form.fields:
-                form.add_error(name, problem)
-                placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 # ---- Lists -----------------------------------------------------------------------------------------

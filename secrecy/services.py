@@ -23,8 +23,9 @@ from accounts.selectors import users_with_role
 from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
+from core.locks import lock
 from core.notifications import notify
-from secrecy import rules
+from secrecy import policies, rules, selectors
 from secrecy.models import Authority, Classification, Dispute, Filing, KnowledgeGrant, LeakReport, SecrecyReview
 from secrecy.rules import Level
 
@@ -49,39 +50,18 @@ def _link(classification: Classification) -> str:
 
 
 def _lock(classification: Classification) -> Classification:
-    return (
-        Classification.objects.select_for_update(of=("self",))
-        .select_related("authority__organisation", "authority__superior", "content_type")
-        .get(pk=classification.pk)
+    return lock(
+        Classification,
+        classification.pk,
+        related=("authority__organisation", "authority__superior", "content_type"),
     )
 
 
 # ---- Who may decide ------------------------------------------------------------------------------
 
 
-def is_officer_of(user, authority: Authority) -> bool:
-    """The authority's head or one of its responsible classifiers (定密责任人, SECRECY §14)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if authority.head_id == user.pk:
-        return True
-    return user.has_role(Role.SECRECY_OFFICER.value) and user.organisation_id == authority.organisation_id
-
-
-def deciding_authority_of(user, classification: Classification) -> Authority | None:
-    """S4 — SECRECY §20–§22: the original authority or one of its superiors, whichever the user
-    acts for (nearest first); None when the user acts for neither."""
-    current, seen = classification.authority, set()
-    while current is not None and current.pk not in seen:
-        if is_officer_of(user, current):
-            return current
-        seen.add(current.pk)
-        current = current.superior
-    return None
-
-
 def _require_decider(user, classification: Classification) -> Authority:
-    authority = deciding_authority_of(user, classification)
+    authority = policies.deciding_authority_of(user, classification)
     if authority is None:
         raise PermissionDenied
     return authority
@@ -118,7 +98,7 @@ def _period_violation(level: str, period: rules.Period) -> None:
 
 
 def _authority_violation(authority: Authority, level: str) -> None:
-    if not rules.may_classify(authority.tier, level, authority.authorised_level):
+    if not policies.may_classify_at(authority, level):
         if authority.max_level == rules.NONE:
             message = _(
                 "%(authority)s has no classification authority: request the classification from a superior "
@@ -161,7 +141,7 @@ def classify(
     S1 (SECRETS-LAW §15) refuses a period over the level's maximum; S3 (SECRECY §12) a level
     the authority may not decide, unless the level is only provisional (S7 — SECRETS-REGS §19:
     an unclear item gets a provisional level, reported within 10 days for a decision)."""
-    if not is_officer_of(actor, authority):
+    if not policies.is_officer_of(actor, authority):
         raise PermissionDenied
     start_date = start_date or _today()
     fields: dict[str, list[str]] = {}
@@ -320,8 +300,8 @@ def _file(classification: Classification, event: str, *, actor=None) -> Filing:
 @transaction.atomic
 def filing_submit(*, actor, filing: Filing) -> Filing:
     """S5 — the authority's secrecy officer files it; the obligation is met."""
-    filing = Filing.objects.select_for_update(of=("self",)).select_related("authority").get(pk=filing.pk)
-    if not is_officer_of(actor, filing.authority):
+    filing = lock(Filing, filing.pk, related=("authority",))
+    if not policies.is_officer_of(actor, filing.authority):
         raise PermissionDenied
     if filing.filed_at is not None:
         raise StateConflict(_("This filing was already made."), code="filed")
@@ -369,7 +349,7 @@ def grant_add(
     live = classification.grants.filter(revoked_at__isnull=True)
     if (user and live.filter(user=user).exists()) or (organisation and live.filter(organisation=organisation).exists()):
         raise StateConflict(_("Already on the list."), code="already_granted")
-    approved = classification.authority.head_id == actor.pk
+    approved = policies.is_head_of(actor, classification.authority)
     grant = KnowledgeGrant.objects.create(
         classification=classification,
         user=user,
@@ -423,12 +403,8 @@ def _tell_granted(grant: KnowledgeGrant) -> None:
 @transaction.atomic
 def grant_approve(*, actor, grant: KnowledgeGrant) -> KnowledgeGrant:
     """S6 — SECRETS-LAW §16: the head of the deciding authority approves an addition."""
-    grant = (
-        KnowledgeGrant.objects.select_for_update(of=("self",))
-        .select_related("classification__authority")
-        .get(pk=grant.pk)
-    )
-    if grant.classification.authority.head_id != actor.pk:
+    grant = lock(KnowledgeGrant, grant.pk, related=("classification__authority",))
+    if not policies.is_head_of(actor, grant.classification.authority):
         raise PermissionDenied
     if not grant.is_pending or grant.revoked_at is not None:
         raise StateConflict(_("Nothing is waiting for approval."), code="not_pending")
@@ -450,12 +426,10 @@ def grant_approve(*, actor, grant: KnowledgeGrant) -> KnowledgeGrant:
 def grant_name_person(*, actor, grant: KnowledgeGrant, user: User) -> KnowledgeGrant:
     """SECRETS-LAW §16(2): an organisation on the list names its people. Its unit
     administrator or secrecy officer names a person of that organisation."""
-    grant = KnowledgeGrant.objects.select_for_update(of=("self",)).select_related("classification").get(pk=grant.pk)
+    grant = lock(KnowledgeGrant, grant.pk, related=("classification",))
     if grant.organisation_id is None or grant.is_pending or grant.revoked_at is not None:
         raise StateConflict(_("Only a listed organisation names its people."), code="not_an_organisation_entry")
-    if actor.organisation_id != grant.organisation_id or not (
-        actor.has_role(Role.UNIT_ADMIN.value) or actor.has_role(Role.SECRECY_OFFICER.value)
-    ):
+    if not policies.may_name_people_of(actor, organisation_id=grant.organisation_id):
         raise PermissionDenied
     if user.organisation_id != grant.organisation_id:
         raise RuleViolation(
@@ -480,11 +454,7 @@ def grant_name_person(*, actor, grant: KnowledgeGrant, user: User) -> KnowledgeG
 
 @transaction.atomic
 def grant_revoke(*, actor, grant: KnowledgeGrant) -> KnowledgeGrant:
-    grant = (
-        KnowledgeGrant.objects.select_for_update(of=("self",))
-        .select_related("classification__authority")
-        .get(pk=grant.pk)
-    )
+    grant = lock(KnowledgeGrant, grant.pk, related=("classification__authority",))
     _require_decider(actor, grant.classification)
     if grant.revoked_at is not None:
         raise StateConflict(_("Already removed."), code="revoked")
@@ -689,7 +659,7 @@ def provisional_report(*, actor, classification: Classification) -> Classificati
     classification = _lock(classification)
     if classification.state != Classification.State.PROVISIONAL:
         raise StateConflict(_("Only a provisional level is reported for a decision."), code="not_provisional")
-    if not is_officer_of(actor, classification.authority):
+    if not policies.is_officer_of(actor, classification.authority):
         raise PermissionDenied
     deadlines.obligations_complete(target=classification, kinds=[PROVISIONAL_REPORT_KIND], actor=actor)
     decider = classification.authority.superior or classification.authority
@@ -745,13 +715,8 @@ def provisional_confirm(*, actor, classification: Classification, level: str | N
 def dispute_raise(*, actor, classification: Classification, claimed_level: str, reason: str) -> Dispute:
     """S7 — SECRETS-REGS §20: someone who knows the item objects to its level; until the
     original authority decides, it is handled at the highest level claimed."""
-    from secrecy import selectors
-
     classification = _lock(classification)
-    if (
-        not classification.in_force
-        or not selectors.classifications_for_user(actor).filter(pk=classification.pk).exists()
-    ):
+    if not classification.in_force or not selectors.knows(actor, classification.pk):
         raise PermissionDenied
     if claimed_level not in Level.values or claimed_level == classification.level:
         raise RuleViolation("S7", _("Claim a level other than the one decided."), code="claimed_level")
@@ -780,7 +745,7 @@ def dispute_raise(*, actor, classification: Classification, claimed_level: str, 
 def dispute_decide(*, actor, dispute: Dispute, level: str) -> Dispute:
     """S7 — SECRETS-REGS §20: the original authority (or its superior) decides the objection;
     a different level is a change (S4) and is filed."""
-    dispute = Dispute.objects.select_for_update(of=("self",)).select_related("classification").get(pk=dispute.pk)
+    dispute = lock(Dispute, dispute.pk, related=("classification",))
     if dispute.state != Dispute.State.OPEN:
         raise StateConflict(_("This objection was already decided."), code="decided")
     _require_decider(actor, dispute.classification)
@@ -815,8 +780,6 @@ def disclosure_refusal(target: Model, *, kind: str, patent_kind: str = "") -> st
     """S9 — what the IP app and others call before a paper, patent, talk, exhibition or exchange
     abroad from ``target``: empty when it may go ahead (not classified, or an approved secrecy
     review of that kind exists); otherwise the reason, naming the article."""
-    from secrecy import selectors
-
     classification = selectors.classification_of(target)
     if classification is None:
         return ""
@@ -835,9 +798,7 @@ def review_request(
 ) -> SecrecyReview:
     """S9 — someone on the list asks for a secrecy review before disclosing; a patent request
     that §39 forbids is refused at once."""
-    from secrecy import selectors
-
-    if not selectors.classifications_for_user(actor).filter(pk=classification.pk).exists():
+    if not selectors.knows(actor, classification.pk):
         raise PermissionDenied
     if kind not in SecrecyReview.Kind.values:
         raise RuleViolation("S9", _("Choose what is to be disclosed."), code="kind")
@@ -870,11 +831,7 @@ def review_request(
 @transaction.atomic
 def review_decide(*, actor, review: SecrecyReview, approve: bool, conditions: str = "") -> SecrecyReview:
     """S9 — the deciding authority's officer approves (with conditions) or refuses."""
-    review = (
-        SecrecyReview.objects.select_for_update(of=("self",))
-        .select_related("classification__authority")
-        .get(pk=review.pk)
-    )
+    review = lock(SecrecyReview, review.pk, related=("classification__authority",))
     _require_decider(actor, review.classification)
     if review.state != SecrecyReview.State.REQUESTED:
         raise StateConflict(_("This review was already decided."), code="decided")
@@ -950,14 +907,14 @@ def leak_report(
 
 
 def _require_leak_officer(actor, leak: LeakReport) -> None:
-    if not (actor.has_role(Role.SECRECY_OFFICER.value) and actor.organisation_id == leak.organisation_id):
+    if not policies.may_act_on_leak(actor, leak):
         raise PermissionDenied
 
 
 @transaction.atomic
 def leak_act(*, actor, leak: LeakReport, measures: str) -> LeakReport:
     """S10 — the secrecy officer records the remedial measures taken at once."""
-    leak = LeakReport.objects.select_for_update().get(pk=leak.pk)
+    leak = lock(LeakReport, leak.pk)
     _require_leak_officer(actor, leak)
     if not (measures or "").strip():
         raise RuleViolation("S10", _("Describe the remedial measures."), fields={"measures": [_("Required.")]})
@@ -976,7 +933,7 @@ def leak_act(*, actor, leak: LeakReport, measures: str) -> LeakReport:
 def leak_escalate(*, actor, leak: LeakReport) -> LeakReport:
     """S10 — reported to the secrecy administration and the superior department; the 24-hour
     obligation is met (or recorded late)."""
-    leak = LeakReport.objects.select_for_update().get(pk=leak.pk)
+    leak = lock(LeakReport, leak.pk)
     _require_leak_officer(actor, leak)
     if leak.state != LeakReport.State.ACTED:
         raise StateConflict(_("Record the remedial measures first."), code="no_measures")

@@ -15,11 +15,10 @@ from accounts.models import Organisation, User
 from core.access import authenticated
 from core.api import ErrorSerializer
 from core.exceptions import RuleViolation
-from secrecy import services
-from secrecy.forms import resolve_target
+from secrecy import selectors, services
 from secrecy.models import Classification, Dispute
 from secrecy.rules import Level, Stage
-from secrecy.views import scopes
+from secrecy.targets import resolve_target, target_key
 
 LEVEL_HELP = "secret, confidential or top_secret"
 
@@ -69,7 +68,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_target_type(self, classification) -> str:
-        return scopes.target_key(classification.content_type)
+        return target_key(classification.content_type)
 
     def get_target_label(self, classification) -> str:
         target = classification.target
@@ -183,7 +182,7 @@ class ClassificationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     queryset = Classification.objects.none()
 
     def get_queryset(self):
-        records = scopes.classification_list_for_user(self.request.user).order_by("-created_at", "-id")
+        records = selectors.classification_list_for_user(self.request.user).order_by("-created_at", "-id")
         if self.action == "list":
             state = self.request.query_params.get("state")
             level = self.request.query_params.get("level")
@@ -196,10 +195,10 @@ class ClassificationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     def get_object(self):
         """The decisions the caller may know of, and those they may decide on for a superior
         authority (S4 — SECRECY §20–§22)."""
-        return scopes.classification_get_for_decider(self.request.user, int(self.kwargs[self.lookup_field]))
+        return selectors.classification_get_for_decider(self.request.user, int(self.kwargs[self.lookup_field]))
 
     def _respond(self, classification, status_code=status.HTTP_200_OK):
-        fresh = scopes.classification_get_for_decider(self.request.user, classification.pk)
+        fresh = selectors.classification_get_for_decider(self.request.user, classification.pk)
         return Response(ClassificationSerializer(fresh).data, status=status_code)
 
     @extend_schema(request=ClassificationCreateSerializer, responses={201: ClassificationSerializer, **ERRORS})
@@ -209,7 +208,7 @@ class ClassificationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
         data = dict(body.validated_data)
         data.pop("target_type")
         data.pop("target_id")
-        authority = scopes.authority_for(request.user)
+        authority = selectors.authority_for(request.user)
         if authority is None:
             message = _(
                 "Your organisation has no classification authority: request the classification from a superior "

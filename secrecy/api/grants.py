@@ -16,7 +16,6 @@ from core.access import authenticated
 from core.api import ErrorSerializer
 from secrecy import selectors, services
 from secrecy.models import KnowledgeGrant
-from secrecy.views import scopes
 
 ERRORS = {400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
@@ -68,7 +67,7 @@ class KnowledgeGrantViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     queryset = KnowledgeGrant.objects.none()
 
     def get_queryset(self):
-        grants = scopes.grants_for_user(self.request.user).order_by("classification_id", "granted_at", "id")
+        grants = selectors.grants_for_user(self.request.user).order_by("classification_id", "granted_at", "id")
         classification = self.request.query_params.get("classification")
         if self.action == "list" and classification and classification.isdigit():
             grants = grants.filter(classification_id=int(classification))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import BooleanField, Exists, OuterRef, Value
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,19 +16,10 @@ from accounts.models import Organisation
 from core.access import authenticated, roles
 from core.api import ErrorSerializer
 from secrecy import rules, selectors, services
-from secrecy.models import Classification, Filing, LeakReport, SecrecyReview
+from secrecy.models import Filing, LeakReport, SecrecyReview
 from secrecy.rules import PatentKind
-from secrecy.views import scopes
 
 ERRORS = {400: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
-
-
-def _with_known_classification(queryset, user):
-    """Annotate ``knows_classification``: the row's decision is one ``user`` may know of (S6)."""
-    if getattr(user, "is_superuser", False):
-        return queryset.annotate(knows_classification=Value(True, output_field=BooleanField()))
-    known = Classification.objects.filter(selectors.knows_q(user), pk=OuterRef("classification_id"))
-    return queryset.annotate(knows_classification=Exists(known))
 
 
 # ---- Filings (S5) ---------------------------------------------------------------------------------
@@ -86,7 +76,7 @@ class SecrecyFilingViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return _with_known_classification(scopes.filings_for_user(user), user).order_by("due_on", "id")
+        return selectors.with_known_classification(selectors.filings_for_user(user), user).order_by("due_on", "id")
 
     @extend_schema(request=None, responses={200: SecrecyFilingSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -147,7 +137,7 @@ class SecrecyReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     queryset = SecrecyReview.objects.none()
 
     def get_queryset(self):
-        return scopes.reviews_for_user(self.request.user).order_by("-requested_at", "-id")
+        return selectors.reviews_for_user(self.request.user).order_by("-requested_at", "-id")
 
     def _respond(self, review, status_code=status.HTTP_200_OK):
         return Response(SecrecyReviewSerializer(self.get_queryset().get(pk=review.pk)).data, status=status_code)
@@ -242,7 +232,8 @@ class LeakReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return _with_known_classification(scopes.leaks_for_user(user), user).order_by("-reported_at", "-id")
+        leaks = selectors.with_known_classification(selectors.leaks_for_user(user), user)
+        return leaks.order_by("-reported_at", "-id")
 
     def _respond(self, leak, status_code=status.HTTP_200_OK):
         return Response(LeakReportSerializer(self.get_queryset().get(pk=leak.pk)).data, status=status_code)

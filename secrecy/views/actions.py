@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.access import authenticated, declare_access
-from core.exceptions import RuleViolation, StateConflict
-from secrecy import services
+from core.refusals import flash_form_errors, refusals
+from secrecy import selectors, services
 from secrecy.forms import (
     ChangeForm,
     ConfirmProvisionalForm,
@@ -34,19 +33,11 @@ from secrecy.forms import (
     ReviewRequestForm,
 )
 from secrecy.models import Classification
-from secrecy.views import scopes
 
 # The services decide who may act (the deciding authority's officers, its head, a listed
 # organisation's administrators, anyone on the list); the route admits anyone who may know of
 # the decision.
 ACTORS = authenticated(object_scoped=True)
-
-
-def _flash_form_errors(request: HttpRequest, form: forms.Form) -> None:
-    for name, problems in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for problem in problems:
-            messages.error(request, f"{label}: {problem}" if label else problem)
 
 
 def _child(classification: Classification, relation: str, pk: int) -> Model:
@@ -64,18 +55,14 @@ def _act(
     form: forms.Form | None = None,
 ) -> HttpResponse:
     """Validate ``form`` (if any), run the service, report the outcome as a message."""
-    classification = scopes.classification_get_for_decider(request.user, pk)
+    classification = selectors.classification_get_for_decider(request.user, pk)
     if form is not None and not form.is_valid():
-        _flash_form_errors(request, form)
-    else:
-        try:
-            run(classification, form.cleaned_data if form is not None else {})
-        except PermissionDenied as error:
-            raise Http404 from error
-        except (RuleViolation, StateConflict) as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, done)
+        flash_form_errors(request, form)
+        return redirect("secrecy:classification_detail", pk=pk)
+    with refusals(request) as outcome:
+        run(classification, form.cleaned_data if form is not None else {})
+    if not outcome.refused:
+        messages.success(request, done)
     return redirect("secrecy:classification_detail", pk=pk)
 
 

@@ -5,19 +5,18 @@ answers 404 (S6 — SECRETS-LAW §16)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.roles import Role
 from core.access import AUTHENTICATED, authenticated, declare_access
-from core.exceptions import RuleViolation, StateConflict
-from secrecy import rules, selectors, services
+from core.refusals import add_to_form, refusals
+from secrecy import policies, rules, selectors, services
 from secrecy.forms import (
     ChangeForm,
     ClassificationFilterForm,
@@ -31,18 +30,14 @@ from secrecy.forms import (
     NamePersonForm,
     ReviewDecideForm,
     ReviewRequestForm,
-    add_service_errors,
     initial_stage,
-    resolve_target,
 )
-from secrecy.models import Classification, Dispute, Filing
-from secrecy.views import scopes
+from secrecy.models import Classification, Dispute
+from secrecy.targets import resolve_target, target_url
 
 # Anyone signed in may be on a need-to-know list; the selectors narrow to what they may know of.
 KNOWERS = authenticated(object_scoped=True)
 PAGE_SIZE = 30
-NAMING_ROLES = (Role.UNIT_ADMIN.value, Role.SECRECY_OFFICER.value)
-AUDIT_READERS = (Role.ADMIN.value, Role.MINISTRY.value)
 
 
 @require_GET
@@ -50,15 +45,15 @@ AUDIT_READERS = (Role.ADMIN.value, Role.MINISTRY.value)
 def classification_list(request: HttpRequest) -> HttpResponse:
     """The decisions the user may know of, in a fixed number of queries whatever their number."""
     filters = ClassificationFilterForm(request.GET or None)
-    records = scopes.classification_list_for_user(request.user)
+    records = selectors.classification_list_for_user(request.user)
     if filters.is_valid():
         if filters.cleaned_data["state"]:
             records = records.filter(state=filters.cleaned_data["state"])
         if filters.cleaned_data["level"]:
             records = records.filter(level=filters.cleaned_data["level"])
     page = Paginator(records.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(classification, scopes.target_url(classification)) for classification in page.object_list]
-    authority = scopes.authority_for(request.user)
+    rows = [(classification, target_url(classification)) for classification in page.object_list]
+    authority = selectors.authority_for(request.user)
     return render(
         request,
         "secrecy/classification_list.html",
@@ -66,7 +61,7 @@ def classification_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "filters": filters,
-            "may_classify": authority is not None and services.is_officer_of(request.user, authority),
+            "may_classify": authority is not None and policies.is_officer_of(request.user, authority),
         },
     )
 
@@ -86,8 +81,8 @@ def classification_new(request: HttpRequest) -> HttpResponse:
     """A decision by a responsible classifier of the user's authority (S2 — SECRECY §18); other
     users are told who decides instead."""
     user = request.user
-    authority = scopes.authority_for(user)
-    may_decide = authority is not None and services.is_officer_of(user, authority)
+    authority = selectors.authority_for(user)
+    may_decide = authority is not None and policies.is_officer_of(user, authority)
     reference = request.GET.get("target", "")
     target = _target_from_reference(reference)
     initial = {"target": reference}
@@ -96,13 +91,13 @@ def classification_new(request: HttpRequest) -> HttpResponse:
     form = ClassificationForm(request.POST or None, initial=initial)
     if request.method == "POST" and may_decide and form.is_valid():
         target = form.target_object
-        try:
+        with refusals(request) as outcome:
             classification = services.classify(actor=user, target=target, authority=authority, **form.service_fields())
-        except PermissionDenied as error:
-            raise Http404 from error
-        except (RuleViolation, StateConflict) as error:
-            add_service_errors(form, error)
-            messages.error(request, error.message)
+        if outcome.refused:
+            # Beside the field it names goes each message of S1–S3 (the period, what is missing,
+            # the level), however short the rule's whole message; the rest above the form.
+            fields = getattr(outcome.error, "fields", None)
+            add_to_form(form, ValidationError(fields) if fields else outcome.error)
         else:
             messages.success(
                 request,
@@ -125,16 +120,6 @@ def classification_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _annual_filings(classification: Classification) -> list[Filing]:
-    """The annual summaries of the authority that list this decision (SECRECY §23(1))."""
-    annual = Filing.objects.filter(authority_id=classification.authority_id, event=Filing.Event.ANNUAL)
-    return [
-        filing
-        for filing in annual.select_related("filed_by").order_by("year")
-        if any(entry.get("classification") == classification.pk for entry in filing.summary.get("entries", []))
-    ]
-
-
 def _detail_context(request: HttpRequest, classification: Classification) -> dict:
     user = request.user
     disputes = list(classification.disputes.select_related("raised_by", "decided_by").order_by("-raised_at", "-id"))
@@ -147,10 +132,10 @@ def _detail_context(request: HttpRequest, classification: Classification) -> dic
         ).order_by("granted_at", "id")
     )
     in_force = classification.in_force
-    decider = services.deciding_authority_of(user, classification) if in_force else None
-    is_head = in_force and classification.authority.head_id == user.pk
-    is_officer = in_force and services.is_officer_of(user, classification.authority)
-    names_people = user.has_role(*NAMING_ROLES) and user.organisation_id is not None
+    decider = policies.deciding_authority_of(user, classification) if in_force else None
+    is_head = in_force and policies.is_head_of(user, classification.authority)
+    is_officer = in_force and policies.is_officer_of(user, classification.authority)
+    names_people = policies.names_for_organisation(user)
     for grant in grants:
         grant.name_form = None
         if (
@@ -166,7 +151,7 @@ def _detail_context(request: HttpRequest, classification: Classification) -> dic
     return {
         "classification": classification,
         "target": classification.target,
-        "target_url": scopes.target_url(classification),
+        "target_url": target_url(classification),
         "is_disputed": classification.handled_level != classification.level,
         "written_record": rules.written_record_required(classification.level),
         "grants": grants,
@@ -174,13 +159,13 @@ def _detail_context(request: HttpRequest, classification: Classification) -> dic
         "disputes": disputes,
         "reviews": list(classification.reviews.select_related("requested_by", "reviewer").order_by("-requested_at")),
         "filings": list(classification.filings.select_related("filed_by").order_by("due_on", "id")),
-        "annual_filings": _annual_filings(classification),
+        "annual_filings": selectors.annual_filings_of(classification),
         "decider": decider,
         "may_decide": may_decide,
         "is_head": is_head,
         "is_officer": is_officer,
         "may_extend": may_decide and rules.extension_allowed(today=today, expiry=classification.expires_on),
-        "may_audit": user.is_superuser or user.has_role(*AUDIT_READERS),
+        "may_audit": policies.may_read_audit_trail(user),
         "grant_form": GrantForm(auto_id="id_grant_%s"),
         "change_form": ChangeForm(auto_id="id_change_%s", initial={"level": classification.level}),
         "extend_form": ExtendForm(auto_id="id_extend_%s"),
@@ -196,7 +181,7 @@ def _detail_context(request: HttpRequest, classification: Classification) -> dic
 @require_GET
 @declare_access(KNOWERS)
 def classification_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    classification = scopes.classification_get_for_decider(request.user, pk)
+    classification = selectors.classification_get_for_decider(request.user, pk)
     return render(request, "secrecy/classification_detail.html", _detail_context(request, classification))
 
 

@@ -5,19 +5,17 @@ authority's secrecy officers and head see and file its filings; the ministry rea
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import declare_access, roles
-from core.exceptions import StateConflict
-from secrecy import selectors, services
+from core.refusals import refusals
+from secrecy import policies, selectors, services
 from secrecy.forms import FilingFilterForm
-from secrecy.views import scopes
 
 REGISTER = roles("secrecy_officer", "ministry", "admin", object_scoped=True)
 PAGE_SIZE = 50
@@ -29,7 +27,7 @@ def filing_list(request: HttpRequest) -> HttpResponse:
     """The register; a decision's name shows only to those who may know of it (S6)."""
     user = request.user
     filters = FilingFilterForm(request.GET or None)
-    filings = scopes.filings_for_user(user)
+    filings = selectors.filings_for_user(user)
     if filters.is_valid():
         if filters.cleaned_data["event"]:
             filings = filings.filter(event=filters.cleaned_data["event"])
@@ -37,9 +35,8 @@ def filing_list(request: HttpRequest) -> HttpResponse:
             filings = filings.filter(filed_at__isnull=filters.cleaned_data["pending"] == "1")
     page = Paginator(filings.order_by("due_on", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
     filings_on_page = list(page.object_list)
-    ids = {filing.classification_id for filing in filings_on_page if filing.classification_id}
-    known = (
-        set(selectors.classifications_for_user(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    known = selectors.known_classification_ids_among(
+        user, {filing.classification_id for filing in filings_on_page if filing.classification_id}
     )
     rows = [
         {
@@ -47,7 +44,7 @@ def filing_list(request: HttpRequest) -> HttpResponse:
             "name": filing.classification.name if filing.classification_id in known else "",
             "known": filing.classification_id in known,
             "entries": len(filing.summary.get("entries", [])) if isinstance(filing.summary, dict) else 0,
-            "may_file": filing.filed_at is None and services.is_officer_of(user, filing.authority),
+            "may_file": filing.filed_at is None and policies.is_officer_of(user, filing.authority),
         }
         for filing in filings_on_page
     ]
@@ -57,14 +54,10 @@ def filing_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @declare_access(REGISTER)
 def filing_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    filing = scopes.filing_get_for_user(request.user, pk)
-    try:
+    filing = selectors.filing_get_for_user(request.user, pk)
+    with refusals(request) as outcome:
         services.filing_submit(actor=request.user, filing=filing)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except StateConflict as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(request, _("Filed."))
     return redirect("secrecy:filing_list")
 

@@ -7,20 +7,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import AUTHENTICATED, authenticated, declare_access, roles
-from core.exceptions import RuleViolation, StateConflict
-from secrecy import rules, selectors, services
-from secrecy.forms import LeakActForm, LeakForm, add_service_errors
+from core.refusals import refusals
+from secrecy import policies, rules, selectors, services
+from secrecy.forms import LeakActForm, LeakForm
 from secrecy.models import LeakReport
-from secrecy.views import scopes
 
 OFFICERS = roles("secrecy_officer", object_scoped=True)
 PAGE_SIZE = 30
@@ -34,24 +32,21 @@ def _due(leak: LeakReport) -> dt.datetime:
 @declare_access(AUTHENTICATED)
 def leak_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    known = selectors.classifications_for_user(user).filter(state__in=selectors.IN_FORCE).order_by("name", "id")
+    known = selectors.classifications_in_force_for_user(user)
     chosen = request.GET.get("classification", "")
     initial = {"organisation": user.organisation_id}
     if chosen.isdigit():
         initial["classification"] = chosen
     form = LeakForm(request.POST or None, initial=initial, classifications=known if known.exists() else None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusals(request, form=form, flash=True) as outcome:
             leak = services.leak_report(
                 actor=user,
                 description=form.cleaned_data["description"],
                 organisation=form.cleaned_data["organisation"],
                 classification=form.cleaned_data.get("classification"),
             )
-        except RuleViolation as error:
-            add_service_errors(form, error)
-            messages.error(request, error.message)
-        else:
+        if not outcome.refused:
             messages.success(
                 request,
                 _(
@@ -68,7 +63,7 @@ def leak_new(request: HttpRequest) -> HttpResponse:
 @declare_access(roles("secrecy_officer"))
 def leak_list(request: HttpRequest) -> HttpResponse:
     """The reports concerning the officer's organisation, newest first."""
-    leaks = scopes.leaks_for_user(request.user).filter(organisation_id=request.user.organisation_id)
+    leaks = selectors.leaks_for_user(request.user).filter(organisation_id=request.user.organisation_id)
     page = Paginator(leaks.order_by("-reported_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(leak, _due(leak)) for leak in page.object_list]
     return render(request, "secrecy/leak_list.html", {"page": page, "rows": rows})
@@ -78,12 +73,9 @@ def leak_list(request: HttpRequest) -> HttpResponse:
 @declare_access(authenticated(object_scoped=True))
 def leak_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    leak = scopes.leak_get_for_user(user, pk)
-    may_act = scopes.may_act_on_leak(user, leak)
-    knows_classification = (
-        leak.classification_id is not None
-        and selectors.classifications_for_user(user).filter(pk=leak.classification_id).exists()
-    )
+    leak = selectors.leak_get_for_user(user, pk)
+    may_act = policies.may_act_on_leak(user, leak)
+    knows_classification = selectors.knows(user, leak.classification_id)
     return render(
         request,
         "secrecy/leak_detail.html",
@@ -100,14 +92,10 @@ def leak_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _leak_action(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
-    leak = scopes.leak_get_for_user(request.user, pk)
-    try:
+    leak = selectors.leak_get_for_user(request.user, pk)
+    with refusals(request) as outcome:
         run(leak)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except (RuleViolation, StateConflict) as error:
-        messages.error(request, error.message)
-    else:
+    if not outcome.refused:
         messages.success(request, done)
     return redirect("secrecy:leak_detail", pk=leak.pk)
 
@@ -117,7 +105,7 @@ def _leak_action(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
 def leak_act(request: HttpRequest, pk: int) -> HttpResponse:
     form = LeakActForm(request.POST)
     if not form.is_valid():
-        scopes.leak_get_for_user(request.user, pk)
+        selectors.leak_get_for_user(request.user, pk)
         messages.error(request, _("Describe the remedial measures."))
         return redirect("secrecy:leak_detail", pk=pk)
     return _leak_action(
