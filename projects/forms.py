@@ -3,6 +3,7 @@ from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from projects import extensions
 from projects.models import (
     Attachment,
     Call,
@@ -55,12 +56,10 @@ class CallForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from budgets.rules import EDITIONS
-
         self.fields["funds_edition"] = forms.ChoiceField(
             label=_("Funds policy edition"),
             required=False,
-            choices=[("", _("the one in force at publication"))] + [(code, e.title) for code, e in EDITIONS.items()],
+            choices=[("", _("the one in force at publication"))] + extensions.funds_edition_choices(),
         )
         projects = SpecialProject.objects.select_related("program")
         if user is not None and not user.is_superuser:

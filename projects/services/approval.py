@@ -14,7 +14,7 @@ from core.deadlines.rules import add_months
 from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock_first
 from core.notifications import notify
-from projects import policies
+from projects import extensions, policies
 from projects.models import Call, Project, Proposal
 from projects.services.common import _lock_proposal, _transition, project_obligations_ensure
 from projects.services.library import post_evaluation_ensure
@@ -72,13 +72,11 @@ def approval_issue(*, actor, proposal: Proposal, now=None) -> Project:
         rule="P5",
         changes={"number": [None, project.number], "central_funds": [None, funds]},
     )
-    from budgets.services.review import budget_attach_project
-
-    budget_attach_project(project=project, actor=actor)
+    for contribute in extensions.project_created:
+        contribute(project=project, actor=actor)
     task_books_generate(project=project, actor=actor)
-    from reports.services import plan_ensure
-
-    plan_ensure(project=project, actor=actor)
+    for contribute in extensions.project_established:
+        contribute(project=project, actor=actor)
     post_evaluation_ensure(project=project)
     notify(
         recipients=[proposal.applicant],

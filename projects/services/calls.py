@@ -16,7 +16,7 @@ from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock
-from projects import policies, rules
+from projects import extensions, policies, rules
 from projects.models import Call, CallDirection
 
 
@@ -112,14 +112,12 @@ def call_publish(*, actor, call: Call, now: dt.datetime | None = None) -> Call:
     call.state = Call.State.PUBLISHED
     call.published_at = now
     # The call's projects keep the funds rules in force at publication (unless chosen).
-    from budgets.rules import edition_for
-
     try:
-        call.funds_edition = edition_for(
+        call.funds_edition = extensions.funds_edition(
             program=call.special_project.program.code,
             on=timezone.localtime(now).date(),
             code=call.funds_edition or None,
-        ).code
+        )
     except LookupError as error:
         raise RuleViolation(
             "B2",

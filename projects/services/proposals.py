@@ -21,7 +21,7 @@ from core.exceptions import RuleViolation, StateConflict
 from core.identity import normal_id
 from core.notifications import notify
 from core.uploads import read_pdf
-from projects import policies, rules
+from projects import extensions, policies, rules
 from projects.models import (
     Attachment,
     Call,
@@ -387,9 +387,8 @@ def proposal_findings(proposal: Proposal) -> list[rules.Finding]:
         missing_pledges=missing_pledges(proposal),
     )
     findings += rules.check_credit(serious_records=_serious_credit_records(proposal, units, leaders))
-    from budgets.services.book import submission_findings
-
-    findings += submission_findings(proposal)
+    for check in extensions.submission_checks:
+        findings += check(proposal)
     return findings
 
 

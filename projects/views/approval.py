@@ -11,14 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.access import declare_access, roles
 from core.refusals import refusals
-from projects import rules, selectors, services
+from projects import extensions, rules, selectors, services
 from projects.views.common import back
 
 
 def _project_budget(user, project):
-    from budgets.selectors import budget_of_project
-
-    return budget_of_project(user, project)
+    return extensions.project_budget(user, project)
 
 
 @require_POST

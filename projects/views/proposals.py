@@ -15,7 +15,7 @@ from core.access import declare_access, roles
 from core.exceptions import StateConflict
 from core.files import protected_file_response
 from core.refusals import flash, refusals
-from projects import policies, selectors, services
+from projects import extensions, policies, selectors, services
 from projects.forms import (
     AnswerForm,
     AppealForm,
@@ -99,19 +99,15 @@ def _missing_by_section(findings) -> dict[str, int]:
 def _review_opinions(user, proposal) -> list[dict]:
     """The experts' opinions of published review rounds, anonymised, for the applicant and
     their unit (KRD-MGMT §26: results go back to the applicants)."""
-    from reviews.services.scoring import opinions_for_applicant
-
     if not policies.is_applicant_of(user, proposal) and not policies.is_unit_admin_of(
         user, organisation_id=proposal.lead_unit_id
     ):
         return []
-    return opinions_for_applicant(proposal)
+    return extensions.review_opinions(proposal)
 
 
 def _budget_of(user, proposal):
-    from budgets.selectors import budget_of_proposal
-
-    return budget_of_proposal(user, proposal)
+    return extensions.proposal_budget(user, proposal)
 
 
 def _proposal_context(request, proposal, **forms_given):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.access import declare_access, roles
 from core.exceptions import StateConflict
 from core.refusals import flash_form_errors, refusals
-from projects import policies, selectors, services
+from projects import extensions, policies, selectors, services
 from projects.forms import TaskBookForm
 from projects.models import TaskBook
 
@@ -28,9 +28,6 @@ def _task_book(request, pk):
 @require_GET
 @declare_access(roles(*TASK_BOOK_ROLES, object_scoped=True))
 def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from budgets.documents import task_book_budget
-    from reports.selectors import plan_for
-
     book = _task_book(request, pk)
     return render(
         request,
@@ -40,8 +37,8 @@ def task_book_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "indicators": book.indicators.select_related("applied"),
             "editable": policies.is_leader_of(request.user, book.project) and book.state == book.State.DRAFT,
             "form": TaskBookForm(instance=book),
-            "budget": task_book_budget(book),
-            "required_reports": plan_for(book.project),
+            "budget": extensions.task_book_budget(book),
+            "required_reports": extensions.report_plan(book.project),
             "is_agency": policies.may_review_task_book(request.user, book),
         },
     )
