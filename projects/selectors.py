@@ -15,7 +15,6 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from core.selectors import known, through
-from projects import policies
 from projects.models import (
     Appeal,
     Call,
@@ -113,11 +112,6 @@ def call_get_for_user(user, pk: int) -> Call:
     if call is None:
         raise Http404
     return call
-
-
-def call_is_managed_by(user, call: Call) -> bool:
-    """The agency that manages ``call`` (``policies.manages_call``, kept under this name for pages)."""
-    return policies.manages_call(user, call)
 
 
 def proposals_for_user(user) -> QuerySet[Proposal]:

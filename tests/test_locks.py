@@ -95,11 +95,13 @@ def test_a_proposal_locked_for_submission_leaves_the_others_of_its_call_and_prog
 
 
 def test_a_third_transaction_waits_only_for_the_row_it_needs(proposals):
-    with held(lambda: lock(Proposal, proposals["A"].pk, related=SUBMIT_JOINS)):
-        with held(lambda: lock(Proposal, proposals["B"].pk, related=SUBMIT_JOINS)):
-            assert acquires(lambda: lock(Proposal, proposals["C"].pk, related=SUBMIT_JOINS))
-            assert not acquires(lambda: lock(Proposal, proposals["B"].pk, related=SUBMIT_JOINS))
-            assert not acquires(lambda: lock_all(Proposal.objects.filter(pk__in=[proposals["C"].pk, proposals["A"].pk])))
+    with (
+        held(lambda: lock(Proposal, proposals["A"].pk, related=SUBMIT_JOINS)),
+        held(lambda: lock(Proposal, proposals["B"].pk, related=SUBMIT_JOINS)),
+    ):
+        assert acquires(lambda: lock(Proposal, proposals["C"].pk, related=SUBMIT_JOINS))
+        assert not acquires(lambda: lock(Proposal, proposals["B"].pk, related=SUBMIT_JOINS))
+        assert not acquires(lambda: lock_all(Proposal.objects.filter(pk__in=[proposals["C"].pk, proposals["A"].pk])))
 
 
 def test_a_plain_for_update_with_joins_would_hold_the_programme(proposals):

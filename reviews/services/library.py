@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
-from budgets.services.spending import read_table  # the shared CSV / Excel reader
+from budgets.services.finance_files import read_table  # the shared CSV / Excel reader
 from core import audit
 from core.exceptions import RuleViolation
 from core.identity import DISCIPLINE_CODE
