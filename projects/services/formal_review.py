@@ -14,7 +14,6 @@ from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock, lock_first
-from core.models import Obligation
 from core.notifications import notify
 from projects import policies
 from projects.models import Appeal, FormalReview, Proposal
@@ -139,10 +138,7 @@ def appeal_file(*, actor, proposal: Proposal, grounds: str, now=None) -> Appeal:
     if not grounds.strip():
         raise ValidationError({"grounds": [_("State the grounds of the appeal.")]})
     appeal = Appeal.objects.create(proposal=proposal, grounds=grounds.strip(), filed_by=actor)
-    for window in Obligation.objects.filter(
-        kind="appeal_window", object_id=str(proposal.pk), state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE]
-    ):
-        deadlines.obligation_complete(obligation=window, actor=actor)
+    deadlines.obligations_complete(target=proposal, kinds=["appeal_window"], actor=actor)
     audit.record(
         actor=actor, action="appeal.file", target=proposal, rule="P4", changes={"grounds": [None, appeal.grounds]}
     )

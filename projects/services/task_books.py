@@ -14,7 +14,6 @@ from core import audit
 from core.deadlines import services as deadlines
 from core.exceptions import RuleViolation, StateConflict
 from core.locks import lock
-from core.models import Obligation
 from projects import policies, rules
 from projects.models import Project, Proposal, TaskBook, TaskBookIndicator
 
@@ -254,10 +253,5 @@ def task_book_sign(*, actor, book: TaskBook, now=None) -> TaskBook:
     book.save()
     audit.record(actor=actor, action=f"task_book.sign_{side}", target=book, rule="P5")
     if book.state == TaskBook.State.CONFIRMED and book.subject_id is None:
-        for obligation in Obligation.objects.filter(
-            kind="task_book_confirmation",
-            object_id=str(book.pk),
-            state__in=[Obligation.State.OPEN, Obligation.State.OVERDUE],
-        ):
-            deadlines.obligation_complete(obligation=obligation, actor=actor)
+        deadlines.obligations_complete(target=book, kinds=["task_book_confirmation"], actor=actor)
     return book
