@@ -33,9 +33,11 @@ REFUSALS = (RuleViolation, StateConflict, ValidationError)
 def problems(error: Exception) -> list[tuple[str | None, str]]:
     """A refusal as (field or None, message) pairs, in the order a person should read them."""
     if isinstance(error, RuleViolation):
+        # A field's text goes beside its field even when it repeats the rule's whole message;
+        # ``flash`` says each text once.
         pairs: list[tuple[str | None, str]] = [(None, error.message)]
         for field, texts in error.fields.items():
-            pairs.extend((field, text) for text in texts if text != error.message)
+            pairs.extend((field, text) for text in texts)
         for finding in error.findings:
             text = finding.get("message") if isinstance(finding, dict) else getattr(finding, "message", "")
             if text and text != error.message:

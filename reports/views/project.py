@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import authenticated, declare_access, roles
 from core.exceptions import StateConflict
-from core.refusals import add_to_form, flash, flash_form_errors, refusals
+from core.refusals import flash, flash_form_errors, refusals
 from reports import policies, rules, selectors, services
 from reports.forms import (
     AccessDecisionForm,
@@ -114,14 +113,6 @@ def _form_page(request, form: ReportForm, *, project, report: TechReport | None,
     )
 
 
-def _mark_fields(form: ReportForm, error: Exception) -> None:
-    """Beside each field it names goes each message of a refusal, however short the rule's
-    whole message (``refusals`` has put that above the form)."""
-    fields = getattr(error, "fields", None)
-    if fields:
-        add_to_form(form, ValidationError(fields))
-
-
 def _save_and_maybe_file(request, form: ReportForm, *, project, report: TechReport | None) -> HttpResponse:
     values = form.service_values()
     with refusals(request, form=form) as saving:
@@ -133,7 +124,6 @@ def _save_and_maybe_file(request, form: ReportForm, *, project, report: TechRepo
         if isinstance(saving.error, StateConflict):  # filed meanwhile: its page says what is next
             flash(request, saving.error)
             return redirect("reports:report_detail", pk=report.pk)
-        _mark_fields(form, saving.error)
         return _form_page(request, form, project=project, report=report, status=400)
     if request.POST.get("action") != "file":
         messages.success(request, _("The draft is saved."))
@@ -142,7 +132,6 @@ def _save_and_maybe_file(request, form: ReportForm, *, project, report: TechRepo
         services.report_file(actor=request.user, report=report)
     if filing.refused:
         # The draft is saved as typed; the form comes back with what stops the filing.
-        _mark_fields(form, filing.error)
         messages.warning(request, _("The draft is saved, but it cannot be filed yet."))
         return _form_page(request, form, project=project, report=report, status=400)
     messages.success(request, _("The report is filed with your unit, which checks and submits it."))
